@@ -1,0 +1,51 @@
+"""Accepting a comment from a site: signature, idempotency, the comment policy, then one atomic write."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from marshmallow import ValidationError
+
+from moderation import signing
+from moderation.errors import InvalidHeader, MalformedJSON, ValidationFailed
+from moderation.schemas import CommentIn
+from moderation.store import Accepted, CommentStore
+
+_COMMENT_IN = CommentIn()
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decode a JSON body, turning every way it can be malformed into a 400."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise MalformedJSON(f"The request body is not valid JSON: {exc}"[:300]) from None
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    """Idempotency keys are 1-255 printable ASCII characters."""
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not key.isascii() or not key.isprintable():
+        raise InvalidHeader("Idempotency-Key must be 1-255 printable ASCII characters.")
+    return key
+
+
+def accept(
+    store: CommentStore, *, site: str, secret: str, raw: bytes, signature: str | None,
+    idempotency_key: str | None, window: int,
+) -> Accepted:
+    """Verify, validate and store one submitted comment with its screening job."""
+    signing.verify(signature, secret, raw, window=window)
+    key = check_idempotency_key(idempotency_key)
+    if key:
+        earlier = store.replay(site, key, raw)
+        if earlier:
+            return earlier
+    try:
+        data = _COMMENT_IN.load(parse_json(raw))
+    except ValidationError as err:
+        raise ValidationFailed(fields=err.messages_dict if isinstance(err.messages, dict)
+                               else {"_schema": err.messages}) from None
+    return store.create(site, data, raw_body=raw, idem_key=key)

@@ -1,0 +1,20 @@
+"""The default comment policy: limits a submission must meet and reasons a moderator may give."""
+
+from __future__ import annotations
+
+BODY_MAX_CHARS = 1500
+NAME_MAX_CHARS = 50
+TITLE_MAX_CHARS = 300
+ARTICLE_ID_MAX_CHARS = 200
+USER_AGENT_MAX_CHARS = 512
+NOTE_MAX_CHARS = 2000
+
+REJECT_REASONS = ("profanity", "abuse", "spam", "off_topic", "personal_data", "duplicate", "other")
+DEFAULT_REJECT_REASON = "other"
+
+# Comment life cycle, as the product brief names it.
+RECEIVED = "received"
+PENDING_REVIEW = "pending_review"
+PUBLISHED = "published"
+REJECTED = "rejected"
+STATUSES = (RECEIVED, PENDING_REVIEW, PUBLISHED, REJECTED)

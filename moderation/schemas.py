@@ -1,0 +1,210 @@
+"""Marshmallow schemas: the comment policy for input, and the shapes of every response (also the OpenAPI source)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from moderation import policy
+
+# Lone surrogates cannot be stored as UTF-8; C0/C1 controls other than tab and
+# newlines only ever hide text from a moderator.
+_FORBIDDEN = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class Text(fields.String):
+    """A string normalised to NFC, refusing characters that cannot be stored or shown honestly."""
+
+    def __init__(self, *, max_chars: int, min_chars: int = 1, strip: bool = True, **kwargs: Any) -> None:
+        # Shown in /openapi.json; the checks themselves are below, after NFC.
+        kwargs["metadata"] = {"minLength": min_chars, "maxLength": max_chars, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+        self.max_chars = max_chars
+        self.min_chars = min_chars
+        self.strip = strip
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _FORBIDDEN.search(text):
+            raise ValidationError("Contains characters that are not allowed (control characters or invalid Unicode).")
+        text = unicodedata.normalize("NFC", text)
+        # Counted as the reader's counter counts: code points after NFC, before trimming.
+        if len(text) > self.max_chars:
+            raise ValidationError(f"Must be at most {self.max_chars} characters (got {len(text)}).")
+        stripped = text.strip()
+        if len(stripped) < self.min_chars:
+            raise ValidationError("Must not be empty." if not stripped else f"Must be at least {self.min_chars} characters.")
+        return stripped if self.strip else text
+
+
+ARTICLE_ID = validate.Regexp(r"^[^\s/?#\\]+$", error="Must not contain spaces, '/', '?', '#' or '\\'.")
+
+
+class ArticleIn(Schema):
+    id = Text(required=True, max_chars=policy.ARTICLE_ID_MAX_CHARS, validate=ARTICLE_ID)
+    url = fields.URL(required=True, schemes={"http", "https"}, validate=validate.Length(max=2000))
+    title = Text(max_chars=policy.TITLE_MAX_CHARS)
+
+
+class AuthorIn(Schema):
+    name = Text(required=True, max_chars=policy.NAME_MAX_CHARS)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class ClientIn(Schema):
+    ip = fields.IP()
+    user_agent = Text(max_chars=policy.USER_AGENT_MAX_CHARS)
+
+
+class CommentIn(Schema):
+    """A comment as an article page's backend submits it."""
+
+    article = fields.Nested(ArticleIn, required=True)
+    author = fields.Nested(AuthorIn, required=True)
+    body = Text(required=True, max_chars=policy.BODY_MAX_CHARS)
+    parent_id = fields.String(validate=validate.Regexp(r"^[0-9a-z]{1,40}$", error="Not a comment id."))
+    language = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+                                                      error="Must be a language tag such as 'ar' or 'en'."))
+    client = fields.Nested(ClientIn)
+
+
+class DecisionIn(Schema):
+    """A moderator's decision on one comment."""
+
+    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    reason = fields.String(validate=validate.OneOf(policy.REJECT_REASONS))
+    note = Text(max_chars=policy.NOTE_MAX_CHARS)
+
+    @validates_schema
+    def _reason_only_for_reject(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("action") == "approve" and "reason" in data:
+            raise ValidationError("A reason is given only when rejecting.", "reason")
+
+
+class QueueQuery(Schema):
+    site = fields.String()
+    article_id = fields.String()
+    flag = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String()
+
+
+class PublicListQuery(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String()
+    order = fields.String(load_default="oldest", validate=validate.OneOf(["oldest", "newest"]))
+
+
+# ---- responses -------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(keys=fields.String())
+
+
+class AcceptedOut(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+class CommentStatusOut(Schema):
+    """What a site may see of a comment it submitted: no personal data."""
+
+    id = fields.String(required=True)
+    site = fields.String(required=True)
+    article_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(policy.STATUSES))
+    created_at = fields.DateTime(required=True)
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class PublicAuthorOut(Schema):
+    name = fields.String(required=True)
+
+
+class PublicCommentOut(Schema):
+    """A published comment as readers see it: never an email or an address."""
+
+    id = fields.String(required=True)
+    article_id = fields.String(required=True)
+    parent_id = fields.String(allow_none=True)
+    author = fields.Nested(PublicAuthorOut, required=True)
+    body = fields.String(required=True)
+    language = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    published_at = fields.DateTime(required=True)
+
+
+class PublicPageOut(Schema):
+    comments = fields.List(fields.Nested(PublicCommentOut), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class CountOut(Schema):
+    count = fields.Integer(required=True)
+
+
+class EvidenceOut(Schema):
+    start = fields.Integer(required=True)
+    end = fields.Integer(required=True)
+    text = fields.String(required=True)
+
+
+class FlagOut(Schema):
+    code = fields.String(required=True)
+    severity = fields.String(required=True, validate=validate.OneOf(["low", "medium", "high"]))
+    message = fields.String(required=True)
+    evidence = fields.List(fields.Nested(EvidenceOut), required=True)
+
+
+class ModAuthorOut(Schema):
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+
+
+class ModArticleOut(Schema):
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    title = fields.String(allow_none=True)
+
+
+class ModClientOut(Schema):
+    ip = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
+
+
+class DecisionOut(Schema):
+    action = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    moderator = fields.String(required=True)
+    decided_at = fields.DateTime(required=True)
+
+
+class ModCommentOut(Schema):
+    """Everything a moderator needs to decide, with each flag's evidence."""
+
+    id = fields.String(required=True)
+    site = fields.String(required=True)
+    status = fields.String(required=True)
+    article = fields.Nested(ModArticleOut, required=True)
+    author = fields.Nested(ModAuthorOut, required=True)
+    client = fields.Nested(ModClientOut, required=True)
+    body = fields.String(required=True)
+    parent_id = fields.String(allow_none=True)
+    language = fields.String(allow_none=True)
+    risk = fields.Integer(allow_none=True)
+    flags = fields.List(fields.Nested(FlagOut), required=True)
+    created_at = fields.DateTime(required=True)
+    screened_at = fields.DateTime(allow_none=True)
+    decision = fields.Nested(DecisionOut, allow_none=True)
+
+
+class QueuePageOut(Schema):
+    items = fields.List(fields.Nested(ModCommentOut), required=True)
+    next_cursor = fields.String(allow_none=True)

@@ -1,0 +1,422 @@
+"""The Redis data model: comments, the review queue, published lists and idempotency records.
+
+Keys (all under `mod:`):
+  comment:{id}                       hash, the comment and its screening and decision
+  queue:all / queue:site:{s} / queue:article:{s}:{a} / queue:flag:{code}
+                                     sorted sets of pending comments, score = queue_score()
+  published:{s}:{a}                  sorted set of published comments, score = created ms
+  idem:{s}:{sha256(key)}             hash, the first answer to an Idempotency-Key
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from redis import Redis, WatchError
+from rq import Callback, Retry
+from rq.queue import Queue
+
+from moderation import metrics, policy, queues
+from moderation.errors import CommentNotFound, IdempotencyConflict, NotPending, ValidationFailed
+
+P = "mod:"
+QUEUE_ALL = P + "queue:all"
+RISK_MAX = 100
+
+
+def comment_key(comment_id: str) -> str:
+    return f"{P}comment:{comment_id}"
+
+
+def site_queue_key(site: str) -> str:
+    return f"{P}queue:site:{site}"
+
+
+def article_queue_key(site: str, article_id: str) -> str:
+    return f"{P}queue:article:{site}:{article_id}"
+
+
+def flag_queue_key(code: str) -> str:
+    return f"{P}queue:flag:{code}"
+
+
+def published_key(site: str, article_id: str) -> str:
+    return f"{P}published:{site}:{article_id}"
+
+
+def idempotency_key(site: str, key: str) -> str:
+    return f"{P}idem:{site}:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_comment_id(created_ms: int) -> str:
+    """A lowercase id that sorts by creation time and cannot be guessed."""
+    return f"{created_ms:011x}{secrets.token_hex(5)}"
+
+
+def queue_score(risk: int, created_ms: int) -> int:
+    """Lower scores come first: highest risk, then oldest. Exact in a double up to 2**53."""
+    return (RISK_MAX - max(0, min(RISK_MAX, risk))) * 10**13 + created_ms
+
+
+def _dt(ms: str | int | None) -> datetime | None:
+    if ms in (None, ""):
+        return None
+    return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)
+
+
+@dataclass
+class Comment:
+    """One comment as stored; `views` below shape what each audience may see."""
+
+    id: str
+    site: str
+    article_id: str
+    article_url: str
+    author_name: str
+    author_email: str
+    body: str
+    status: str
+    created_ms: int
+    article_title: str | None = None
+    parent_id: str | None = None
+    language: str | None = None
+    client_ip: str | None = None
+    user_agent: str | None = None
+    risk: int | None = None
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    screened_ms: int | None = None
+    decision: dict[str, Any] | None = None
+    published_ms: int | None = None
+
+    _OPTIONAL_STR = ("article_title", "parent_id", "language", "client_ip", "user_agent")
+
+    def to_hash(self) -> dict[str, str]:
+        """The Redis hash fields; absent optionals are left out rather than stored empty."""
+        h = {
+            "id": self.id, "site": self.site, "article_id": self.article_id, "article_url": self.article_url,
+            "author_name": self.author_name, "author_email": self.author_email, "body": self.body,
+            "status": self.status, "created_ms": str(self.created_ms),
+        }
+        for name in self._OPTIONAL_STR:
+            value = getattr(self, name)
+            if value is not None:
+                h[name] = value
+        return h
+
+    @classmethod
+    def from_hash(cls, h: dict[str, str]) -> Comment:
+        return cls(
+            id=h["id"], site=h["site"], article_id=h["article_id"], article_url=h["article_url"],
+            author_name=h["author_name"], author_email=h["author_email"], body=h["body"],
+            status=h["status"], created_ms=int(h["created_ms"]),
+            **{name: h.get(name) for name in cls._OPTIONAL_STR},
+            risk=int(h["risk"]) if "risk" in h else None,
+            flags=json.loads(h["flags"]) if "flags" in h else [],
+            screened_ms=int(h["screened_ms"]) if "screened_ms" in h else None,
+            decision=json.loads(h["decision"]) if "decision" in h else None,
+            published_ms=int(h["published_ms"]) if "published_ms" in h else None,
+        )
+
+    def status_view(self) -> dict[str, Any]:
+        """What the submitting site may see: no personal data."""
+        return {
+            "id": self.id, "site": self.site, "article_id": self.article_id, "status": self.status,
+            "created_at": _dt(self.created_ms),
+            "decided_at": _dt(self.decision["decided_ms"]) if self.decision else None,
+        }
+
+    def public_view(self) -> dict[str, Any]:
+        """What readers see: name, body, parent and times; never an email or an address."""
+        return {
+            "id": self.id, "article_id": self.article_id, "parent_id": self.parent_id,
+            "author": {"name": self.author_name}, "body": self.body, "language": self.language,
+            "created_at": _dt(self.created_ms), "published_at": _dt(self.published_ms),
+        }
+
+    def moderator_view(self) -> dict[str, Any]:
+        """Everything, for the moderation desk."""
+        decision = None
+        if self.decision:
+            decision = {**self.decision, "decided_at": _dt(self.decision["decided_ms"])}
+            decision.pop("decided_ms", None)
+        return {
+            "id": self.id, "site": self.site, "status": self.status,
+            "article": {"id": self.article_id, "url": self.article_url, "title": self.article_title},
+            "author": {"name": self.author_name, "email": self.author_email},
+            "client": {"ip": self.client_ip, "user_agent": self.user_agent},
+            "body": self.body, "parent_id": self.parent_id, "language": self.language,
+            "risk": self.risk, "flags": self.flags, "created_at": _dt(self.created_ms),
+            "screened_at": _dt(self.screened_ms), "decision": decision,
+        }
+
+    def queue_keys(self) -> list[str]:
+        """Every pending index this comment sits in while it waits for review."""
+        keys = [QUEUE_ALL, site_queue_key(self.site), article_queue_key(self.site, self.article_id)]
+        keys += [flag_queue_key(code) for code in sorted({f["code"] for f in self.flags})]
+        return keys
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The intake's answer: the comment id, and whether it replays an earlier request."""
+
+    comment_id: str
+    replayed: bool
+
+
+def encode_cursor(score: float, member: str) -> str:
+    return base64.urlsafe_b64encode(f"{int(score)}:{member}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    """Parse a cursor made by encode_cursor; a tampered one is a validation error, not a crash."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        score, _, member = raw.partition(":")
+        if not member:
+            raise ValueError(cursor)
+        return int(score), member
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed("The cursor is not valid.", fields={"cursor": ["Not a cursor this API returned."]}) \
+            from None
+
+
+class CommentStore:
+    """All reads and writes of comments; the only module that knows the key layout."""
+
+    def __init__(self, redis: Redis, queue: Queue | None = None, idempotency_ttl: int = 24 * 3600) -> None:
+        self.redis = redis
+        self.queue = queue if queue is not None else queues.screening_queue(redis)
+        self.idempotency_ttl = idempotency_ttl
+
+    # ---- intake ---------------------------------------------------------------------------
+
+    def replay(self, site: str, key: str, body: bytes) -> Accepted | None:
+        """The earlier answer to this Idempotency-Key, or None if the key is new."""
+        record = self.redis.hgetall(idempotency_key(site, key))
+        return self._check_replay(record, body)
+
+    @staticmethod
+    def _check_replay(record: dict[str, str], body: bytes) -> Accepted | None:
+        if not record:
+            return None
+        if record["body_sha256"] != hashlib.sha256(body).hexdigest():
+            raise IdempotencyConflict()
+        return Accepted(record["comment_id"], replayed=True)
+
+    def parent_in_article(self, parent_id: str, site: str, article_id: str) -> bool:
+        """True if `parent_id` names a comment of the same site and article."""
+        found = self.redis.hmget(comment_key(parent_id), ["site", "article_id"])
+        return found == [site, article_id]
+
+    def create(self, site: str, data: dict[str, Any], *, raw_body: bytes, idem_key: str | None = None) -> Accepted:
+        """Store a validated comment and its screening job in one transaction.
+
+        With an Idempotency-Key, the key's record joins the same transaction under WATCH,
+        so two racing requests with one key make one comment.
+        """
+        if data.get("parent_id") and not self.parent_in_article(data["parent_id"], site, data["article"]["id"]):
+            raise ValidationFailed(fields={"parent_id": ["No such comment under this article."]})
+        created = now_ms()
+        comment = Comment(
+            id=new_comment_id(created), site=site, article_id=data["article"]["id"],
+            article_url=data["article"]["url"], article_title=data["article"].get("title"),
+            author_name=data["author"]["name"], author_email=data["author"]["email"], body=data["body"],
+            parent_id=data.get("parent_id"), language=data.get("language"),
+            client_ip=str(data["client"]["ip"]) if data.get("client", {}).get("ip") else None,
+            user_agent=data.get("client", {}).get("user_agent"),
+            status=policy.RECEIVED, created_ms=created,
+        )
+        idem = idempotency_key(site, idem_key) if idem_key else None
+        while True:
+            with self.redis.pipeline() as pipe:
+                try:
+                    if idem:
+                        pipe.watch(idem)
+                        earlier = self._check_replay(pipe.hgetall(idem), raw_body)  # type: ignore[arg-type]
+                        if earlier:
+                            return earlier
+                    # enqueue() opens the MULTI itself, so it must be the first queued command.
+                    self.queue.enqueue(
+                        queues.SCREEN_JOB, comment.id, job_id=queues.screening_job_id(comment.id),
+                        retry=Retry(max=len(queues.SCREEN_RETRY_INTERVALS), interval=list(queues.SCREEN_RETRY_INTERVALS)),
+                        on_failure=Callback(queues.SCREEN_FAILURE_CALLBACK), pipeline=pipe,
+                    )
+                    pipe.hset(comment_key(comment.id), mapping=comment.to_hash())
+                    if idem:
+                        pipe.hset(idem, mapping={"comment_id": comment.id,
+                                                 "body_sha256": hashlib.sha256(raw_body).hexdigest()})
+                        pipe.expire(idem, self.idempotency_ttl)
+                    pipe.execute()
+                    return Accepted(comment.id, replayed=False)
+                except WatchError:
+                    continue  # another request wrote this key first: replay its answer
+
+    # ---- reading --------------------------------------------------------------------------
+
+    def get(self, comment_id: str) -> Comment:
+        """The comment, or CommentNotFound."""
+        h = self.redis.hgetall(comment_key(comment_id))
+        if not h:
+            raise CommentNotFound()
+        return Comment.from_hash(h)  # type: ignore[arg-type]
+
+    def get_many(self, ids: Iterable[str]) -> list[Comment]:
+        """The comments that still exist, in the order asked."""
+        ids = list(ids)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for cid in ids:
+                pipe.hgetall(comment_key(cid))
+            found = pipe.execute()
+        return [Comment.from_hash(h) for h in found if h]
+
+    def _page(
+        self, key: str, limit: int, cursor: str | None, *, reverse: bool = False,
+        keep: Callable[[Comment], bool] | None = None,
+    ) -> tuple[list[Comment], str | None]:
+        """Walk a sorted set in (score, member) order after `cursor`; stable while members are added."""
+        after = decode_cursor(cursor) if cursor else None
+        out: list[Comment] = []
+        batch = limit + 1
+        while True:
+            if reverse:
+                top = f"{after[0]}" if after else "+inf"
+                rows = self.redis.zrevrangebyscore(key, top, "-inf", start=0, num=batch, withscores=True)
+                fresh = [(m, s) for m, s in rows if not after or s < after[0] or (s == after[0] and m < after[1])]
+            else:
+                low = f"{after[0]}" if after else "-inf"
+                rows = self.redis.zrangebyscore(key, low, "+inf", start=0, num=batch, withscores=True)
+                fresh = [(m, s) for m, s in rows if not after or s > after[0] or (s == after[0] and m > after[1])]
+            if not fresh:
+                if len(rows) < batch:
+                    return out, None
+                batch *= 2  # a run of equal scores longer than the batch: widen and look again
+                continue
+            comments = {c.id: c for c in self.get_many(m for m, _ in fresh)}
+            for member, score in fresh:
+                comment = comments.get(member)
+                if comment is None or (keep and not keep(comment)):
+                    after = (int(score), member)
+                    continue
+                if len(out) == limit:
+                    return out, encode_cursor(*after) if after else None
+                out.append(comment)
+                after = (int(score), member)
+            if len(rows) < batch:
+                return out, None
+
+    def queue_page(
+        self, *, limit: int, cursor: str | None = None, site: str | None = None,
+        article_id: str | None = None, flag: str | None = None,
+    ) -> tuple[list[Comment], str | None]:
+        """Pending comments, highest risk then oldest, through the narrowest index the filters allow."""
+        if site and article_id:
+            key = article_queue_key(site, article_id)
+        elif site:
+            key = site_queue_key(site)
+        elif flag:
+            key = flag_queue_key(flag)
+        else:
+            key = QUEUE_ALL
+
+        def keep(c: Comment) -> bool:
+            return (c.status == policy.PENDING_REVIEW
+                    and (not article_id or c.article_id == article_id)
+                    and (not flag or any(f["code"] == flag for f in c.flags)))
+
+        return self._page(key, limit, cursor, keep=keep)
+
+    def public_page(
+        self, site: str, article_id: str, *, limit: int, cursor: str | None = None, newest_first: bool = False,
+    ) -> tuple[list[Comment], str | None]:
+        """Published comments of one article, by the time they were written."""
+        return self._page(published_key(site, article_id), limit, cursor, reverse=newest_first,
+                          keep=lambda c: c.status == policy.PUBLISHED)
+
+    def public_count(self, site: str, article_id: str) -> int:
+        """The number of published comments; the same set as the list, so they always agree."""
+        return int(self.redis.zcard(published_key(site, article_id)))
+
+    # ---- screening (workers) ----------------------------------------------------------------
+
+    def record_screening(
+        self, comment_id: str, *, flags: list[dict[str, Any]], risk: int, language: str | None, seconds: float,
+    ) -> bool:
+        """Store screening results and queue the comment for review; False if it was already done."""
+        key = comment_key(comment_id)
+        while True:
+            with self.redis.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    h = pipe.hgetall(key)
+                    if not h:
+                        raise CommentNotFound(f"Comment {comment_id} does not exist.")
+                    comment = Comment.from_hash(h)  # type: ignore[arg-type]
+                    if comment.status != policy.RECEIVED:
+                        return False
+                    comment.flags, comment.risk = flags, risk
+                    pipe.multi()
+                    fields = {"status": policy.PENDING_REVIEW, "flags": json.dumps(flags, ensure_ascii=False),
+                              "risk": str(risk), "screened_ms": str(now_ms())}
+                    if language and not comment.language:
+                        fields["language"] = language
+                    pipe.hset(key, mapping=fields)
+                    score = queue_score(risk, comment.created_ms)
+                    for qkey in comment.queue_keys():
+                        pipe.zadd(qkey, {comment.id: score})
+                    metrics.observe_screening(pipe, seconds)
+                    pipe.execute()
+                    return True
+                except WatchError:
+                    continue
+
+    # ---- decisions --------------------------------------------------------------------------
+
+    def decide(
+        self, comment_id: str, *, action: str, moderator: str, reason: str | None = None, note: str | None = None,
+    ) -> Comment:
+        """Approve or reject a pending comment; publishing and the count change in the same transaction."""
+        key = comment_key(comment_id)
+        while True:
+            with self.redis.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    h = pipe.hgetall(key)
+                    if not h:
+                        raise CommentNotFound()
+                    comment = Comment.from_hash(h)  # type: ignore[arg-type]
+                    if comment.status != policy.PENDING_REVIEW:
+                        raise NotPending(f"The comment is {comment.status}, not pending review.")
+                    decided = now_ms()
+                    if action == "reject":
+                        reason = reason or policy.DEFAULT_REJECT_REASON
+                    comment.decision = {"action": action, "reason": reason, "note": note,
+                                        "moderator": moderator, "decided_ms": decided}
+                    comment.status = policy.PUBLISHED if action == "approve" else policy.REJECTED
+                    pipe.multi()
+                    fields = {"status": comment.status, "decision": json.dumps(comment.decision, ensure_ascii=False)}
+                    if action == "approve":
+                        comment.published_ms = decided
+                        fields["published_ms"] = str(decided)
+                        pipe.zadd(published_key(comment.site, comment.article_id), {comment.id: comment.created_ms})
+                    pipe.hset(key, mapping=fields)
+                    for qkey in comment.queue_keys():
+                        pipe.zrem(qkey, comment.id)
+                    metrics.count_decision(pipe, action)
+                    pipe.execute()
+                    return comment
+                except WatchError:
+                    continue

@@ -1,0 +1,56 @@
+"""The Flask application: intake, public reading, moderation and operations endpoints."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from moderation.config import DEFAULT_REDIS_URL, Settings, parse_sites
+
+DEFAULTS: dict[str, Any] = {
+    "REDIS_URL": DEFAULT_REDIS_URL,
+    "SITES": "",
+    "ADMIN_TOKEN": "",
+    "SIGNATURE_WINDOW": 300,
+    "IDEMPOTENCY_TTL": 24 * 3600,
+    "MAX_REQUEST_BYTES": 64 * 1024,
+}
+
+
+def _settings(config: Mapping[str, Any]) -> Settings:
+    sites = config["SITES"]
+    return Settings(
+        redis_url=config["REDIS_URL"],
+        sites=dict(sites) if isinstance(sites, Mapping) else parse_sites(sites),
+        admin_token=str(config["ADMIN_TOKEN"]),
+        signature_window=int(config["SIGNATURE_WINDOW"]),
+        idempotency_ttl=int(config["IDEMPOTENCY_TTL"]),
+        max_request_bytes=int(config["MAX_REQUEST_BYTES"]),
+    )
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """App factory: code defaults, then `MODERATION_*` and `REDIS_URL` from the environment, then overrides."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    # loads=str: secrets and tokens stay strings even when they look like numbers.
+    app.config.from_prefixed_env("MODERATION", loads=str)
+    if os.environ.get("REDIS_URL"):
+        app.config["REDIS_URL"] = os.environ["REDIS_URL"]
+    if overrides:
+        app.config.update(overrides)
+    settings = _settings(app.config)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Arabic stays readable in responses
+    app.extensions["moderation.settings"] = settings
+
+    from service import errors, extensions, intake, moderation, ops, public
+
+    extensions.init_app(app)
+    errors.init_app(app)
+    for bp in (intake.bp, public.bp, moderation.bp, ops.bp):
+        app.register_blueprint(bp)
+    return app

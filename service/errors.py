@@ -1,0 +1,50 @@
+"""The one place where exceptions become HTTP error responses."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from werkzeug.exceptions import HTTPException
+
+from moderation.errors import ModerationError, TooLarge, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+def _respond(err: ModerationError) -> tuple[Response, int]:
+    response = jsonify(err.to_dict())
+    response.headers.update(err.headers)
+    return response, err.status
+
+
+def init_app(app: Flask) -> None:
+    """Register JSON handlers for domain errors, HTTP errors, Redis outages and the unexpected."""
+
+    @app.errorhandler(ModerationError)
+    def domain_error(err: ModerationError) -> tuple[Response, int]:
+        return _respond(err)
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def redis_down(err: Exception) -> tuple[Response, int]:
+        log.warning("redis unavailable: %s", err)
+        return _respond(Unavailable())
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> tuple[Response, int]:
+        if err.code == 413:
+            return _respond(TooLarge())
+        status = err.code or 500
+        code = (err.name or "error").lower().replace(" ", "_")
+        response = jsonify({"error": code, "message": err.description or err.name})
+        if status == 405 and err.get_response().headers.get("Allow"):
+            response.headers["Allow"] = err.get_response().headers["Allow"]
+        return response, status
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error")
+        return jsonify({"error": "internal_error", "message": "Something went wrong on our side."}), 500

@@ -1,0 +1,60 @@
+"""Intake: article pages' backends submit comments here and may ask for their status."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from redis.exceptions import RedisError
+
+from moderation import intake, metrics
+from moderation.errors import CommentNotFound, NotJSON, UnknownSite
+from moderation.schemas import AcceptedOut, CommentStatusOut
+from service.extensions import settings, store
+
+bp = Blueprint("intake", __name__)
+_ACCEPTED, _STATUS = AcceptedOut(), CommentStatusOut()
+
+
+def site_secret(site: str) -> str:
+    """The site's webhook secret; unknown sites are a 404."""
+    secret = settings().sites.get(site)
+    if secret is None:
+        raise UnknownSite(f"No site named {site!r} is configured.")
+    return secret
+
+
+@bp.post("/v1/sites/<site>/comments")
+def submit(site: str) -> tuple[Response, int]:
+    """Accept a signed comment: 202 once it and its screening job are in Redis."""
+    secret = site_secret(site)
+    if request.mimetype != "application/json":
+        raise NotJSON()
+    accepted = intake.accept(
+        store(), site=site, secret=secret, raw=request.get_data(cache=True),
+        signature=request.headers.get("X-Signature"), idempotency_key=request.headers.get("Idempotency-Key"),
+        window=settings().signature_window,
+    )
+    response = jsonify(_ACCEPTED.dump({"id": accepted.comment_id, "status": "received"}))
+    response.headers["Location"] = url_for("intake.status", site=site, comment_id=accepted.comment_id)
+    if accepted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, 202
+
+
+@bp.get("/v1/sites/<site>/comments/<comment_id>")
+def status(site: str, comment_id: str) -> Response:
+    """A comment's status, without personal data; only its own site may see it."""
+    site_secret(site)
+    comment = store().get(comment_id)
+    if comment.site != site:
+        raise CommentNotFound()
+    return jsonify(_STATUS.dump(comment.status_view()))
+
+
+@bp.after_request
+def count_response(response: Response) -> Response:
+    if request.method == "POST":
+        try:
+            metrics.count_intake(current_app.extensions["moderation.redis"], response.status_code)
+        except RedisError:
+            pass  # the count is lost with Redis; the 503 itself already tells the client
+    return response

@@ -1,0 +1,85 @@
+"""Operations endpoints: liveness, readiness, Prometheus metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+from rq.registry import FailedJobRegistry
+
+from moderation import metrics, store as data
+from moderation.errors import Unavailable
+from moderation.queues import SCREENING_QUEUE
+from service.extensions import settings
+from service.openapi import spec_dict
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process answers: nothing else is checked."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Ready only when Redis answers, so a load balancer sends no comment we could not store."""
+    try:
+        current_app.extensions["moderation.redis"].ping()
+    except Exception:
+        raise Unavailable("Redis is unreachable.") from None
+    return jsonify({"status": "ready"})
+
+
+def _line(name: str, value: float, **labels: str) -> str:
+    if labels:
+        inner = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+        return f"{name}{{{inner}}} {value}"
+    return f"{name} {value}"
+
+
+@bp.get("/metrics")
+def prometheus() -> Response:
+    """Counters kept in Redis, so every API process and worker reports the same totals."""
+    redis = current_app.extensions["moderation.redis"]
+    raw = current_app.extensions["moderation.rq_redis"]
+    sites = sorted(settings().sites)
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.hgetall(metrics.INTAKE)
+        pipe.hgetall(metrics.DECISIONS)
+        pipe.hgetall(metrics.SCREENING)
+        for site in sites:
+            pipe.zcard(data.site_queue_key(site))
+        intake, decisions, screening, *depths = pipe.execute()
+    failed = FailedJobRegistry(SCREENING_QUEUE, connection=raw).count
+    waiting = raw.llen(f"rq:queue:{SCREENING_QUEUE}")
+    out = [
+        "# HELP moderation_intake_responses_total Intake responses by HTTP status.",
+        "# TYPE moderation_intake_responses_total counter",
+        *(_line("moderation_intake_responses_total", int(n), status=s) for s, n in sorted(intake.items())),
+        "# HELP moderation_decisions_total Moderator decisions by action.",
+        "# TYPE moderation_decisions_total counter",
+        *(_line("moderation_decisions_total", int(n), action=a) for a, n in sorted(decisions.items())),
+        "# HELP moderation_screening_seconds Time to screen one comment, Redis aside.",
+        "# TYPE moderation_screening_seconds histogram",
+        *(_line("moderation_screening_seconds_bucket", int(screening.get(f"le_{b}", 0)), le=str(b))
+          for b in metrics.SCREENING_BUCKETS),
+        _line("moderation_screening_seconds_bucket", int(screening.get("count", 0)), le="+Inf"),
+        _line("moderation_screening_seconds_sum", int(screening.get("sum_us", 0)) / 1_000_000),
+        _line("moderation_screening_seconds_count", int(screening.get("count", 0))),
+        "# HELP moderation_pending_review Comments waiting for a moderator, per site.",
+        "# TYPE moderation_pending_review gauge",
+        *(_line("moderation_pending_review", int(d), site=s) for s, d in zip(sites, depths, strict=True)),
+        "# HELP moderation_screening_jobs_waiting Screening jobs not yet picked up by a worker.",
+        "# TYPE moderation_screening_jobs_waiting gauge",
+        _line("moderation_screening_jobs_waiting", int(waiting)),
+        "# HELP moderation_failed_jobs Screening jobs in RQ's failed-job registry.",
+        "# TYPE moderation_failed_jobs gauge",
+        _line("moderation_failed_jobs", int(failed)),
+    ]
+    return Response("\n".join(out) + "\n", mimetype="text/plain; version=0.0.4")
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The v1 contract, generated from the marshmallow schemas the code validates with."""
+    return jsonify(spec_dict())

