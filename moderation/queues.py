@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from redis import Redis
-from rq import Queue
+from redis.client import Pipeline
+from rq import Callback, Queue, Retry
+from rq.job import Job
 
 SCREENING_QUEUE = "screening"
 SCREEN_JOB = "workers.jobs.screen_comment"
@@ -20,3 +22,16 @@ def screening_job_id(comment_id: str) -> str:
 def screening_queue(connection: Redis) -> Queue:
     """The queue the intake writes to and the screening workers read."""
     return Queue(SCREENING_QUEUE, connection=connection)
+
+
+def enqueue_screening(queue: Queue, comment_id: str, *, pipeline: Pipeline | None = None,
+                      job_id: str | None = None) -> Job:
+    """Queue the screening of one comment, retried with backoff on transient faults only.
+
+    With a pipeline, RQ opens the MULTI itself, so this must be the first command queued on it.
+    """
+    return queue.enqueue(
+        SCREEN_JOB, comment_id, job_id=job_id or screening_job_id(comment_id),
+        retry=Retry(max=len(SCREEN_RETRY_INTERVALS), interval=list(SCREEN_RETRY_INTERVALS)),
+        on_failure=Callback(SCREEN_FAILURE_CALLBACK), pipeline=pipeline,
+    )

@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis, WatchError
-from rq import Callback, Retry
 from rq.queue import Queue
 
 from moderation import metrics, policy, queues
@@ -249,12 +248,7 @@ class CommentStore:
                         earlier = self._check_replay(pipe.hgetall(idem), raw_body)  # type: ignore[arg-type]
                         if earlier:
                             return earlier
-                    # enqueue() opens the MULTI itself, so it must be the first queued command.
-                    self.queue.enqueue(
-                        queues.SCREEN_JOB, comment.id, job_id=queues.screening_job_id(comment.id),
-                        retry=Retry(max=len(queues.SCREEN_RETRY_INTERVALS), interval=list(queues.SCREEN_RETRY_INTERVALS)),
-                        on_failure=Callback(queues.SCREEN_FAILURE_CALLBACK), pipeline=pipe,
-                    )
+                    queues.enqueue_screening(self.queue, comment.id, pipeline=pipe)  # opens the MULTI
                     pipe.hset(comment_key(comment.id), mapping=comment.to_hash())
                     if idem:
                         pipe.hset(idem, mapping={"comment_id": comment.id,

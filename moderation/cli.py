@@ -1,0 +1,77 @@
+"""The `moderation` command: run the service locally, run workers, post a signed comment."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from moderation.config import parse_sites
+
+
+@click.group()
+def main() -> None:
+    """Comment moderation service."""
+
+
+@main.command()
+def dev() -> None:
+    """Run Redis (unless REDIS_URL is set), the API and WORKERS workers in the foreground; Ctrl-C stops all."""
+    from moderation.devrun import main as run_dev
+
+    sys.exit(run_dev())
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+@click.option("--worker-class", type=click.Choice(["simple", "fork"]), default="simple", show_default=True)
+def worker(burst: bool, worker_class: str) -> None:
+    """Run one screening worker against REDIS_URL."""
+    from workers.run import run
+
+    run(burst=burst, worker_class=worker_class)
+
+
+def _default_site_secret(site: str | None) -> tuple[str, str]:
+    sites = parse_sites(os.environ.get("MODERATION_SITES"))
+    if not sites:
+        creds = Path(os.environ.get("MODERATION_VAR_DIR", "var")) / "dev-credentials.json"
+        if creds.exists():
+            sites = parse_sites(json.loads(creds.read_text())["MODERATION_SITES"])
+    if not sites:
+        raise click.UsageError("No site secret: pass --site and --secret, or set MODERATION_SITES.")
+    name = site or next(iter(sites))
+    if name not in sites:
+        raise click.UsageError(f"No secret known for site {name!r}; pass --secret.")
+    return name, sites[name]
+
+
+@main.command("post-comment")
+@click.option("--url", default=lambda: f"http://127.0.0.1:{os.environ.get('PORT', '8000')}", show_default="local")
+@click.option("--site", help="Site name (default: the first in MODERATION_SITES or the local run's demo site).")
+@click.option("--secret", help="The site's webhook secret (default: from MODERATION_SITES or the local run).")
+@click.option("--article", default="welcome", show_default=True, help="Article id.")
+@click.option("--article-url", default=None, help="Article URL (default: made from the id).")
+@click.option("--name", default="Reader", show_default=True)
+@click.option("--email", default="reader@example.com", show_default=True)
+@click.option("--body", required=True, help="The comment text, Arabic or English.")
+@click.option("--parent", "parent_id", default=None, help="Id of the comment this replies to.")
+@click.option("--idempotency-key", default=None)
+def post_comment_cmd(url: str, site: str | None, secret: str | None, article: str, article_url: str | None,
+                     name: str, email: str, body: str, parent_id: str | None, idempotency_key: str | None) -> None:
+    """Sign and POST one comment as an article page's backend does; print the answer."""
+    from moderation.client import post_comment
+
+    if not (site and secret):
+        site, found = _default_site_secret(site)
+        secret = secret or found
+    payload = {"article": {"id": article, "url": article_url or f"https://news.example/{article}"},
+               "author": {"name": name, "email": email}, "body": body}
+    if parent_id:
+        payload["parent_id"] = parent_id
+    status, answer = post_comment(url, site, secret, payload, idempotency_key=idempotency_key)
+    click.echo(f"{status} {json.dumps(answer, ensure_ascii=False)}")
+    sys.exit(0 if status < 400 else 1)

@@ -1,0 +1,122 @@
+"""Idempotent replays, and Redis outages: a 503 with Retry-After, never a 202 for an unstored comment."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from redis import Redis
+
+from tests.conftest import ADMIN_HEADERS, make_app, payload, submit, wait_for
+from tests.redis_server import RedisServer
+
+
+def test_same_key_same_body_replays_the_first_answer(client: FlaskClient, redis: Redis) -> None:
+    first = submit(client, payload("once"), idempotency_key="order-42")
+    again = submit(client, payload("once"), idempotency_key="order-42")
+    assert first.status_code == again.status_code == 202
+    assert again.json == first.json
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(list(redis.scan_iter("mod:comment:*"))) == 1
+    assert redis.llen("rq:queue:screening") == 1
+
+
+def test_keys_are_per_site(client: FlaskClient, redis: Redis) -> None:
+    from tests.conftest import OTHER_SECRET
+
+    a = submit(client, payload("same"), idempotency_key="k")
+    b = submit(client, payload("same"), site="other", secret=OTHER_SECRET, idempotency_key="k")
+    assert a.json["id"] != b.json["id"]
+
+
+def test_without_a_key_each_post_is_a_new_comment(client: FlaskClient, redis: Redis) -> None:
+    ids = {submit(client, payload("same text")).json["id"] for _ in range(3)}
+    assert len(ids) == 3
+
+
+def test_concurrent_requests_with_one_key_make_one_comment(app, redis: Redis) -> None:  # type: ignore[no-untyped-def]
+    answers: list[tuple[int, str]] = []
+    barrier = threading.Barrier(8)
+
+    def post() -> None:
+        client = app.test_client()
+        barrier.wait()
+        r = submit(client, payload("racing"), idempotency_key="race-1")
+        answers.append((r.status_code, r.json["id"]))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {status for status, _ in answers} == {202}
+    assert len({cid for _, cid in answers}) == 1
+    assert len(list(redis.scan_iter("mod:comment:*"))) == 1
+    assert redis.llen("rq:queue:screening") == 1
+
+
+@pytest.fixture()
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis", appendonly=True, fsync="always").start()
+    yield server
+    server.kill()
+
+
+def test_redis_down_gives_503_with_retry_after_and_never_202(own_redis: RedisServer) -> None:
+    client = make_app(own_redis.url).test_client()
+    assert submit(client).status_code == 202
+    assert client.get("/readyz").status_code == 200
+    own_redis.kill()
+
+    for _ in range(5):
+        r = submit(client)
+        assert r.status_code == 503
+        assert r.json["error"] == "unavailable"
+        assert int(r.headers["Retry-After"]) > 0
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/v1/moderation/queue", headers=ADMIN_HEADERS).status_code == 503
+    assert client.get("/v1/sites/demo/articles/article-1/comments").status_code == 503
+
+    own_redis.start()
+    assert client.get("/readyz").status_code == 200
+    assert submit(client).status_code == 202
+
+
+def test_kill_during_intake_keeps_every_accepted_comment_with_its_job(own_redis: RedisServer) -> None:
+    """kill -9 of Redis mid-flood: each 202 survives the restart, each stored comment has its job."""
+    client = make_app(own_redis.url).test_client()
+    accepted: list[str] = []
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def flood() -> None:
+        i = 0
+        while not stop.is_set() and i < 5000:
+            r = submit(client, payload(f"comment {i}"))
+            statuses.append(r.status_code)
+            if r.status_code == 202:
+                accepted.append(r.json["id"])
+            i += 1
+
+    thread = threading.Thread(target=flood)
+    thread.start()
+    wait_for(lambda: len(accepted) >= 50)
+    own_redis.kill()
+    n_before = len(statuses)
+    wait_for(lambda: len(statuses) >= n_before + 20)
+    stop.set()
+    thread.join()
+    own_redis.start()
+
+    assert set(statuses) <= {202, 503}
+    assert statuses[-1] == 503  # the flood ended while Redis was down
+    redis = Redis.from_url(own_redis.url, decode_responses=True)
+    stored = {k.split(":")[-1] for k in redis.scan_iter("mod:comment:*")}
+    jobs = {j.removeprefix("screen-") for j in redis.lrange("rq:queue:screening", 0, -1)}
+    assert set(accepted) <= stored
+    assert stored == jobs

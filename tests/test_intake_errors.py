@@ -1,0 +1,206 @@
+"""Every error the intake contract names, each with its JSON body, and no comment stored on any of them."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from flask.testing import FlaskClient
+from redis import Redis
+
+from moderation.signing import sign
+from tests.conftest import OTHER_SECRET, SECRET, payload, submit
+
+
+def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.json["error"] == code
+    assert response.json["message"]
+    return response.json  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+def nothing_stored_on_error(redis: Redis):  # type: ignore[no-untyped-def]
+    """After each test here no comment and no job may be left: an error adds nothing.
+
+    The few tests that store a comment on purpose clear Redis when done.
+    """
+    yield
+    assert list(redis.scan_iter("mod:comment:*")) == []
+    assert redis.llen("rq:queue:screening") == 0
+
+
+def test_unknown_site_is_404(client: FlaskClient) -> None:
+    assert_error(submit(client, site="nosuchsite"), 404, "unknown_site")
+
+
+def test_not_json_is_415(client: FlaskClient) -> None:
+    body = json.dumps(payload()).encode()
+    r = client.post("/v1/sites/demo/comments", data=body,
+                    headers={"Content-Type": "text/plain", "X-Signature": sign(SECRET, body)})
+    assert_error(r, 415, "unsupported_media_type")
+    r = client.post("/v1/sites/demo/comments", data=body, headers={"X-Signature": sign(SECRET, body)})
+    assert_error(r, 415, "unsupported_media_type")
+
+
+def test_too_large_is_413(client: FlaskClient) -> None:
+    r = submit(client, raw=b'{"body": "' + b"x" * 70_000 + b'"}')
+    assert_error(r, 413, "too_large")
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"body": "\xff\xfe"}', b"[" * 100_00 + b"]" * 100_00])
+def test_malformed_json_is_400(client: FlaskClient, raw: bytes) -> None:
+    assert_error(submit(client, raw=raw), 400, "malformed_json")
+
+
+def test_missing_signature_is_401(client: FlaskClient) -> None:
+    body = json.dumps(payload()).encode()
+    r = client.post("/v1/sites/demo/comments", data=body, headers={"Content-Type": "application/json"})
+    assert_error(r, 401, "invalid_signature")
+
+
+@pytest.mark.parametrize("header", ["garbage", "t=abc,v1=00", "v1=deadbeef", "t=1700000000"])
+def test_malformed_signature_is_401(client: FlaskClient, header: str) -> None:
+    assert_error(submit(client, headers={"X-Signature": header}), 401, "invalid_signature")
+
+
+def test_wrong_secret_is_401(client: FlaskClient) -> None:
+    assert_error(submit(client, secret="not-the-secret"), 401, "invalid_signature")
+
+
+def test_signature_of_another_site_is_401(client: FlaskClient) -> None:
+    assert_error(submit(client, site="demo", secret=OTHER_SECRET), 401, "invalid_signature")
+
+
+def test_signature_over_a_different_body_is_401(client: FlaskClient) -> None:
+    signed = json.dumps(payload("original")).encode()
+    sent = json.dumps(payload("tampered")).encode()
+    r = client.post("/v1/sites/demo/comments", data=sent,
+                    headers={"Content-Type": "application/json", "X-Signature": sign(SECRET, signed)})
+    assert_error(r, 401, "invalid_signature")
+
+
+@pytest.mark.parametrize("offset", [-301, 301, -3600])
+def test_stale_or_future_signature_is_401(client: FlaskClient, offset: int) -> None:
+    r = submit(client, timestamp=int(time.time()) + offset)
+    assert "300 seconds" in assert_error(r, 401, "invalid_signature")["message"]
+
+
+@pytest.mark.parametrize("offset", [-290, 290])
+def test_signature_inside_the_window_is_accepted(client: FlaskClient, redis: Redis, offset: int) -> None:
+    assert submit(client, timestamp=int(time.time()) + offset).status_code == 202
+    redis.flushall()
+
+
+def test_idempotency_key_with_a_different_body_is_409(client: FlaskClient, redis: Redis) -> None:
+    assert submit(client, payload("first"), idempotency_key="key-1").status_code == 202
+    assert_error(submit(client, payload("second"), idempotency_key="key-1"), 409, "idempotency_conflict")
+    assert len(list(redis.scan_iter("mod:comment:*"))) == 1
+    redis.flushall()
+
+
+def test_bad_idempotency_key_is_400(client: FlaskClient) -> None:
+    assert_error(submit(client, idempotency_key="x" * 300), 400, "invalid_header")
+
+
+def _fields(response) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return assert_error(response, 422, "validation_failed")["fields"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("field", ["article", "author", "body"])
+def test_missing_required_field_is_422(client: FlaskClient, field: str) -> None:
+    data = payload()
+    del data[field]
+    assert field in _fields(submit(client, data))
+
+
+@pytest.mark.parametrize("path", [("article", "id"), ("article", "url"), ("author", "name"), ("author", "email")])
+def test_missing_nested_field_is_422(client: FlaskClient, path: tuple[str, str]) -> None:
+    data = payload()
+    del data[path[0]][path[1]]
+    assert path[1] in _fields(submit(client, data))[path[0]]
+
+
+def test_body_over_1500_code_points_is_422(client: FlaskClient) -> None:
+    assert "1500" in _fields(submit(client, payload("ب" * 1501)))["body"][0]
+
+
+def test_body_counts_nfc_code_points(client: FlaskClient, redis: Redis) -> None:
+    # 1500 'é' written as e + combining acute: 3000 code points sent, 1500 after NFC, like the reader's counter.
+    r = submit(client, payload("e\u0301" * 1500))
+    assert r.status_code == 202
+    assert redis.hget(f"mod:comment:{r.json['id']}", "body") == "\u00e9" * 1500
+    redis.flushall()
+
+
+@pytest.mark.parametrize("body", ["", "   ", "\n\t \u3000"])
+def test_empty_or_whitespace_body_is_422(client: FlaskClient, body: str) -> None:
+    assert _fields(submit(client, payload(body)))["body"] == ["Must not be empty."]
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "a@", "@b.com", "", "a b@c.com"])
+def test_invalid_email_is_422(client: FlaskClient, email: str) -> None:
+    assert "email" in _fields(submit(client, payload(author={"name": "N", "email": email})))["author"]
+
+
+@pytest.mark.parametrize("name", ["", " ", "x" * 51])
+def test_name_outside_1_to_50_is_422(client: FlaskClient, name: str) -> None:
+    assert "name" in _fields(submit(client, payload(author={"name": name, "email": "a@b.co"})))["author"]
+
+
+def test_unknown_fields_are_refused(client: FlaskClient) -> None:
+    assert "score" in _fields(submit(client, payload(score=5)))
+    data = payload()
+    data["author"]["admin"] = True
+    assert "admin" in _fields(submit(client, data))["author"]
+
+
+@pytest.mark.parametrize("value", [1, None, ["a"], {"x": 1}])
+def test_wrong_types_are_422(client: FlaskClient, value: object) -> None:
+    assert "body" in _fields(submit(client, payload(body=value)))  # type: ignore[arg-type]
+
+
+def test_a_json_array_is_422_not_500(client: FlaskClient) -> None:
+    assert "_schema" in _fields(submit(client, raw=b"[1, 2]"))
+
+
+def test_unknown_parent_is_422(client: FlaskClient) -> None:
+    assert "parent_id" in _fields(submit(client, payload(parent_id="1a2b3c")))
+    assert "parent_id" in _fields(submit(client, payload(parent_id="../../etc")))
+
+
+def test_parent_from_another_article_is_422(client: FlaskClient, redis: Redis) -> None:
+    parent = submit(client, payload(article={"id": "elsewhere", "url": "https://n.example/e"})).json["id"]
+    assert "parent_id" in _fields(submit(client, payload(parent_id=parent)))
+    redis.flushall()
+
+
+def test_parent_from_another_site_is_422(client: FlaskClient, redis: Redis) -> None:
+    parent = submit(client, payload(), site="other", secret=OTHER_SECRET).json["id"]
+    assert "parent_id" in _fields(submit(client, payload(parent_id=parent)))
+    redis.flushall()
+
+
+@pytest.mark.parametrize("text", ["bad \ud800 surrogate", "nul \x00 byte", "escape \x1b[31m"])
+def test_unstorable_characters_are_422_not_500(client: FlaskClient, text: str) -> None:
+    raw = json.dumps(payload(text)).encode()  # json.dumps escapes the lone surrogate as \\ud800
+    assert "body" in _fields(submit(client, raw=raw))
+
+
+def test_invalid_article_url_and_ip_are_422(client: FlaskClient) -> None:
+    fields = _fields(submit(client, payload(article={"id": "a", "url": "javascript:alert(1)"},
+                                            client={"ip": "999.1.1.1"})))
+    assert "url" in fields["article"]
+    assert "ip" in fields["client"]
+
+
+def test_article_id_with_a_slash_is_422(client: FlaskClient) -> None:
+    assert "id" in _fields(submit(client, payload(article={"id": "2024/05/x", "url": "https://n.example/x"})))["article"]
+
+
+def test_errors_answer_json_for_unknown_routes_and_methods(client: FlaskClient) -> None:
+    assert_error(client.get("/v1/nothing-here"), 404, "not_found")
+    r = client.get("/v1/sites/demo/comments")
+    assert_error(r, 405, "method_not_allowed")
+    assert "POST" in r.headers["Allow"]

@@ -1,0 +1,166 @@
+"""The whole life of a comment through HTTP: intake, screening by a real worker, review, publication."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+from redis import Redis
+
+from tests.conftest import ADMIN_HEADERS, payload, submit
+
+
+def _all_text(response) -> str:  # type: ignore[no-untyped-def]
+    return response.get_data(as_text=True)
+
+
+def test_a_comment_goes_from_article_page_to_publication(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    r = submit(client, payload("What a shitty decision, details at www.example-spam.com"))
+    assert r.status_code == 202
+    cid = r.json["id"]
+    assert r.json == {"id": cid, "status": "received"}
+    assert r.headers["Location"] == f"/v1/sites/demo/comments/{cid}"
+    assert client.get(r.headers["Location"]).json["status"] == "received"
+
+    work()
+
+    status = client.get(r.headers["Location"]).json
+    assert status["status"] == "pending_review"
+    queue = client.get("/v1/moderation/queue", headers=ADMIN_HEADERS).json
+    assert [c["id"] for c in queue["items"]] == [cid]
+    detail = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
+    assert detail["author"]["email"] == "layla@example.com"
+    codes = {f["code"]: f for f in detail["flags"]}
+    assert set(codes) == {"profanity", "link"}
+    body = detail["body"]
+    for flag in codes.values():
+        for ev in flag["evidence"]:
+            assert body[ev["start"]:ev["end"]] == ev["text"]
+    assert codes["link"]["evidence"][0]["text"] == "www.example-spam.com"
+    assert detail["risk"] > 0
+
+    # Nothing is public before a moderator decides.
+    assert client.get("/v1/sites/demo/articles/article-1/comments").json["comments"] == []
+    assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 0}
+
+    decided = client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS,
+                          json={"action": "approve", "note": "harsh but fair"})
+    assert decided.status_code == 200
+    assert decided.json["status"] == "published"
+    assert decided.json["decision"]["moderator"] == "admin"
+
+    public = client.get("/v1/sites/demo/articles/article-1/comments")
+    assert [c["id"] for c in public.json["comments"]] == [cid]
+    assert public.json["comments"][0]["author"] == {"name": "Layla"}
+    assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 1}
+    assert client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "published"
+    assert client.get(f"/v1/sites/demo/comments/{cid}").json["decided_at"]
+
+
+def test_rejected_comments_never_appear_publicly(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    ids = [submit(client, payload(f"Comment number {i}")).json["id"] for i in range(3)]
+    work()
+    client.post(f"/v1/moderation/comments/{ids[0]}/decision", headers=ADMIN_HEADERS, json={"action": "approve"})
+    rejected = client.post(f"/v1/moderation/comments/{ids[1]}/decision", headers=ADMIN_HEADERS,
+                           json={"action": "reject", "reason": "spam", "note": "ad"})
+    assert rejected.json["status"] == "rejected"
+    assert rejected.json["decision"]["reason"] == "spam"
+    listed = [c["id"] for c in client.get("/v1/sites/demo/articles/article-1/comments").json["comments"]]
+    assert listed == [ids[0]]
+    assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 1}
+    queue = [c["id"] for c in client.get("/v1/moderation/queue", headers=ADMIN_HEADERS).json["items"]]
+    assert queue == [ids[2]]
+
+
+def test_a_reject_without_reason_is_recorded_as_other(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    cid = submit(client).json["id"]
+    work()
+    r = client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS, json={"action": "reject"})
+    assert r.json["decision"]["reason"] == "other"
+
+
+def test_no_personal_data_in_any_public_response(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    r = submit(client, payload("تعليق مفيد عن المقال", author={"name": "سارة", "email": "sara.secret@example.org"},
+                               client={"ip": "198.51.100.23", "user_agent": "Agent/7"}))
+    cid = r.json["id"]
+    work()
+    client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS, json={"action": "approve"})
+    for url in (f"/v1/sites/demo/comments/{cid}", "/v1/sites/demo/articles/article-1/comments",
+                "/v1/sites/demo/articles/article-1/comments/count"):
+        text = _all_text(client.get(url))
+        for secret in ("sara.secret", "198.51.100.23", "Agent/7", "email"):
+            assert secret not in text, (url, secret)
+    listed = client.get("/v1/sites/demo/articles/article-1/comments").json["comments"][0]
+    assert listed["author"]["name"] == "سارة"
+    assert listed["body"] == "تعليق مفيد عن المقال"
+    assert listed["language"] == "ar"
+
+
+def test_queue_orders_by_risk_then_age_and_pages_without_gaps(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    clean = [submit(client, payload(f"Clean comment {i}")).json["id"] for i in range(5)]
+    linky = submit(client, payload("see https://spam.example.com")).json["id"]
+    rude = submit(client, payload("you bastard, www.spam.com")).json["id"]
+    work()
+    seen: list[str] = []
+    cursor = None
+    while True:
+        url = "/v1/moderation/queue?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(url, headers=ADMIN_HEADERS).json
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == [rude, linky, *clean]
+
+
+def test_queue_filters_by_site_article_and_flag(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    a = submit(client, payload("plain words")).json["id"]
+    b = submit(client, payload("go to www.spam.com", article={"id": "other-article", "url": "https://n.example/o"})).json["id"]
+    from tests.conftest import OTHER_SECRET
+    c = submit(client, payload("other site"), site="other", secret=OTHER_SECRET).json["id"]
+    work()
+
+    def ids(query: str) -> list[str]:
+        return [x["id"] for x in client.get(f"/v1/moderation/queue?{query}", headers=ADMIN_HEADERS).json["items"]]
+
+    assert ids("site=demo") == [b, a]
+    assert ids("site=other") == [c]
+    assert ids("site=demo&article_id=article-1") == [a]
+    assert ids("flag=link") == [b]
+    assert ids("site=demo&flag=link") == [b]
+    assert ids("site=demo&article_id=article-1&flag=link") == []
+
+
+def test_public_list_pages_oldest_or_newest_first(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    ids = [submit(client, payload(f"Comment {i}")).json["id"] for i in range(5)]
+    work()
+    for cid in ids:
+        client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS, json={"action": "approve"})
+    for order, expected in (("oldest", ids), ("newest", ids[::-1])):
+        seen, cursor = [], None
+        while True:
+            q = f"?limit=2&order={order}" + (f"&cursor={cursor}" if cursor else "")
+            page = client.get(f"/v1/sites/demo/articles/article-1/comments{q}").json
+            seen += [c["id"] for c in page["comments"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert seen == expected
+    assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 5}
+
+
+def test_a_reply_names_its_parent(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    parent = submit(client).json["id"]
+    reply = submit(client, payload("I agree", parent_id=parent))
+    assert reply.status_code == 202
+    work()
+    detail = client.get(f"/v1/moderation/comments/{reply.json['id']}", headers=ADMIN_HEADERS).json
+    assert detail["parent_id"] == parent
+
+
+def test_every_stored_comment_has_exactly_one_job(client: FlaskClient, redis: Redis) -> None:
+    ids = {submit(client, payload(f"c{i}")).json["id"] for i in range(20)}
+    comment_keys = {k.split(":")[-1] for k in redis.scan_iter("mod:comment:*")}
+    queued = redis.lrange("rq:queue:screening", 0, -1)
+    assert comment_keys == ids
+    assert sorted(queued) == sorted(f"screen-{i}" for i in ids)
+    for cid in ids:
+        assert redis.hget(f"rq:job:screen-{cid}", "status") == "queued"

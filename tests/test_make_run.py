@@ -1,0 +1,102 @@
+"""`make run` as a newcomer runs it: own Redis under var/, API, workers; Ctrl-C; data kept across restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, wait_for
+from tests.redis_server import free_port
+
+
+class MakeRun:
+    def __init__(self, var: Path, port: int, redis_port: int) -> None:
+        self.var, self.port, self.redis_port = var, port, redis_port
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = var.parent / "make-run.log"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("REDIS_URL", "MODERATION_SITES", "MODERATION_ADMIN_TOKEN")}
+        env.update(PORT=str(self.port), WORKERS="1", MODERATION_VAR_DIR=str(self.var),
+                   MODERATION_REDIS_PORT=str(self.redis_port))
+        return env
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(["make", "--no-print-directory", "run", f"VENV={sys.prefix}"], cwd=ROOT,
+                                         env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        wait_for(lambda: self.get("/readyz")[0] == 200, timeout=60)
+
+    def ctrl_c(self) -> int:
+        """What a terminal does on Ctrl-C: SIGINT to the whole foreground process group."""
+        assert self.proc
+        os.killpg(self.proc.pid, signal.SIGINT)
+        return self.proc.wait(30)
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=2) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as err:
+            return err.code, None
+        except OSError:
+            return 0, None
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture()
+def make_run(tmp_path: Path) -> Any:
+    run = MakeRun(tmp_path / "var", free_port(), free_port())
+    yield run
+    if run.proc and run.proc.poll() is None:
+        os.killpg(run.proc.pid, signal.SIGKILL)
+
+
+def test_make_run_serves_screens_and_keeps_comments_across_a_restart(make_run: MakeRun) -> None:
+    make_run.start()
+    creds = json.loads((make_run.var / "dev-credentials.json").read_text())
+    banner = make_run.log.read_text()
+    assert creds["MODERATION_ADMIN_TOKEN"] in banner
+    assert creds["MODERATION_SITES"].split(":", 1)[1] in banner
+
+    # The reference client, as the README shows it.
+    out = subprocess.run([str(Path(sys.prefix) / "bin" / "moderation"), "post-comment", "--article", "a1",
+                          "--name", "Omar", "--body", "تعليق يبقى بعد إعادة التشغيل"],
+                         env=make_run.env(), capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stdout + out.stderr
+    status, answer = out.stdout.split(" ", 1)
+    assert status == "202"
+    cid = json.loads(answer)["id"]
+    wait_for(lambda: make_run.get(f"/v1/sites/demo/comments/{cid}")[1]["status"] == "pending_review", timeout=20)
+
+    assert make_run.ctrl_c() != -signal.SIGKILL
+    assert not _port_open(make_run.port) and not _port_open(make_run.redis_port)
+    assert (make_run.var / "redis" / "appendonlydir").is_dir()
+
+    make_run.start()
+    assert make_run.log.read_text().count(f"redis://127.0.0.1:{make_run.redis_port}/0") == 2
+    assert json.loads((make_run.var / "dev-credentials.json").read_text()) == creds
+    assert make_run.get(f"/v1/sites/demo/comments/{cid}")[1]["status"] == "pending_review"
+    auth = {"Authorization": f"Bearer {creds['MODERATION_ADMIN_TOKEN']}"}
+    queue = make_run.get("/v1/moderation/queue", auth)[1]
+    assert [c["body"] for c in queue["items"]] == ["تعليق يبقى بعد إعادة التشغيل"]
+    make_run.ctrl_c()
+    assert not _port_open(make_run.port) and not _port_open(make_run.redis_port)

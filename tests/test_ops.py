@@ -1,0 +1,56 @@
+"""Operations endpoints: health, readiness, metrics and the generated OpenAPI document."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from moderation.schemas import CommentIn, DecisionIn
+from tests.conftest import ADMIN_HEADERS, submit
+
+
+def test_healthz_and_readyz(client: FlaskClient) -> None:
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ready"}
+
+
+def _metric(text: str, line_start: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{line_start} not in metrics")
+
+
+def test_metrics_count_intake_screening_and_decisions(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    ids = [submit(client).json["id"] for _ in range(3)]
+    submit(client, site="demo", secret="wrong")
+    work()
+    client.post(f"/v1/moderation/comments/{ids[0]}/decision", headers=ADMIN_HEADERS, json={"action": "reject"})
+    r = client.get("/metrics")
+    assert r.mimetype == "text/plain"
+    text = r.get_data(as_text=True)
+    assert _metric(text, 'moderation_intake_responses_total{status="202"}') == 3
+    assert _metric(text, 'moderation_intake_responses_total{status="401"}') == 1
+    assert _metric(text, "moderation_screening_seconds_count") == 3
+    assert _metric(text, 'moderation_screening_seconds_bucket{le="+Inf"}') == 3
+    assert _metric(text, 'moderation_decisions_total{action="reject"}') == 1
+    assert _metric(text, 'moderation_pending_review{site="demo"}') == 2
+    assert _metric(text, 'moderation_pending_review{site="other"}') == 0
+    assert _metric(text, "moderation_failed_jobs") == 0
+    assert _metric(text, "moderation_screening_jobs_waiting") == 0
+
+
+def test_openapi_is_generated_from_the_schemas(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    schemas = spec["components"]["schemas"]
+    assert set(schemas["CommentIn"]["properties"]) == set(CommentIn().fields)
+    assert set(schemas["DecisionIn"]["properties"]) == set(DecisionIn().fields)
+    assert schemas["CommentIn"]["additionalProperties"] is False
+    assert schemas["AuthorIn"]["properties"]["name"]["maxLength"] == 50
+    assert schemas["CommentIn"]["properties"]["body"]["maxLength"] == 1500
+    intake = spec["paths"]["/v1/sites/{site}/comments"]["post"]
+    assert set(intake["responses"]) >= {"202", "400", "401", "404", "409", "413", "415", "422", "503"}
+    assert {p["name"] for p in intake["parameters"]} >= {"site", "X-Signature", "Idempotency-Key"}
+    queue = spec["paths"]["/v1/moderation/queue"]["get"]
+    assert queue["security"] == [{"bearer": []}]
+    assert {p["name"] for p in queue["parameters"]} >= {"site", "article_id", "flag", "limit", "cursor"}

@@ -1,0 +1,42 @@
+"""The signature scheme on its own: what it accepts and refuses."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+
+from moderation.errors import BadSignature
+from moderation.signing import sign, signature, verify
+
+
+def test_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
+    body = "{\"body\": \"مرحبا\"}".encode()
+    expected = hmac.new(b"s3cret", b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert signature("s3cret", 1700000000, body) == expected
+    assert sign("s3cret", body, 1700000000) == f"t=1700000000,v1={expected}"
+
+
+def test_verify_accepts_a_fresh_signature_and_returns_its_time() -> None:
+    header = sign("k", b"x", 1_000_000)
+    assert verify(header, "k", b"x", now=1_000_000 + 299) == 1_000_000
+
+
+def test_verify_accepts_any_of_several_signatures_for_rotation() -> None:
+    good = sign("new", b"x", 1000).split("v1=")[1]
+    assert verify(f"t=1000,v1={'0' * 64},v1={good}", "new", b"x", now=1000) == 1000
+
+
+@pytest.mark.parametrize("header", [None, "", "t=1000", "v1=ab", "t=-5,v1=ab", "t=10000000000000,v1=ab",
+                                    "t=1000,v1=zz", "t=1000,v1=é"])
+def test_verify_refuses_malformed_headers(header: str | None) -> None:
+    with pytest.raises(BadSignature):
+        verify(header, "k", b"x", now=1000)
+
+
+def test_verify_refuses_outside_the_window() -> None:
+    with pytest.raises(BadSignature, match="300 seconds"):
+        verify(sign("k", b"x", 1000), "k", b"x", now=1301)
+    with pytest.raises(BadSignature):
+        verify(sign("k", b"x", 1301), "k", b"x", now=1000)

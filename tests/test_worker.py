@@ -1,0 +1,93 @@
+"""The screening job on a real worker: idempotent, retried on transient Redis faults, failed otherwise."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from flask.testing import FlaskClient
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+
+from moderation import queues
+from moderation.connections import rq_connection
+from moderation.store import CommentStore
+from tests.conftest import ADMIN_HEADERS, payload, submit
+from tests.redis_server import RedisServer
+
+
+def _status(client: FlaskClient, cid: str) -> str:
+    return client.get(f"/v1/sites/demo/comments/{cid}").json["status"]  # type: ignore[no-any-return]
+
+
+def test_running_the_job_twice_leaves_one_queue_entry(client: FlaskClient, redis: Redis, work,  # type: ignore[no-untyped-def]
+                                                     redis_server: RedisServer) -> None:
+    cid = submit(client, payload("go to www.spam.com")).json["id"]
+    work()
+    before = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
+    # Enqueue the same screening again, as a retry or a duplicate delivery would.
+    queues.enqueue_screening(queues.screening_queue(rq_connection(redis_server.url)), cid, job_id=f"again-{cid}")
+    work()
+    after = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
+    assert after == before
+    job = Job.fetch(f"again-{cid}", connection=rq_connection(redis_server.url))
+    assert job.return_value() == "already screened"
+    assert redis.zcard("mod:queue:all") == 1
+    assert redis.zcard("mod:queue:flag:link") == 1
+    assert redis.hget("mod:metrics:screening", "count") == "1"
+
+
+def test_a_transient_redis_fault_is_retried(client: FlaskClient, redis: Redis, work,  # type: ignore[no-untyped-def]
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    cid = submit(client).json["id"]
+    real = CommentStore.record_screening
+    calls = {"n": 0}
+
+    def flaky(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RedisConnectionError("connection reset by peer")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(CommentStore, "record_screening", flaky)
+    deadline = time.monotonic() + 15
+    while _status(client, cid) != "pending_review" and time.monotonic() < deadline:
+        work()  # the retry waits its interval in the scheduled registry; the scheduler requeues it
+        time.sleep(0.2)
+    assert _status(client, cid) == "pending_review"
+    assert calls["n"] == 2
+    assert FailedJobRegistry(queues.SCREENING_QUEUE, connection=redis).count == 0
+
+
+def test_a_bug_is_not_retried_and_lands_in_the_failed_registry(client: FlaskClient, redis: Redis, work,  # type: ignore[no-untyped-def]
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               redis_server: RedisServer) -> None:
+    cid = submit(client).json["id"]
+    calls = {"n": 0}
+
+    def broken(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        raise ValueError("a bug, not a blip")
+
+    monkeypatch.setattr(CommentStore, "record_screening", broken)
+    work()
+    time.sleep(1.5)  # past the first retry interval: a retry would now be due
+    work()
+    assert calls["n"] == 1
+    registry = FailedJobRegistry(queues.SCREENING_QUEUE, connection=rq_connection(redis_server.url))
+    assert registry.get_job_ids() == [f"screen-{cid}"]
+    assert _status(client, cid) == "received"  # nothing lost: ops can requeue it
+
+    monkeypatch.undo()
+    registry.requeue(f"screen-{cid}")
+    work()
+    assert _status(client, cid) == "pending_review"
+
+
+def test_screening_a_deleted_comment_fails_visibly(redis: Redis, redis_server: RedisServer, work) -> None:  # type: ignore[no-untyped-def]
+    conn = rq_connection(redis_server.url)
+    queues.enqueue_screening(queues.screening_queue(conn), "nosuchcomment")
+    work()
+    assert FailedJobRegistry(queues.SCREENING_QUEUE, connection=conn).get_job_ids() == ["screen-nosuchcomment"]
