@@ -36,7 +36,8 @@ class Text(fields.String):
             raise ValidationError(f"Must be at most {self.max_chars} characters (got {len(text)}).")
         stripped = text.strip()
         if len(stripped) < self.min_chars:
-            raise ValidationError("Must not be empty." if not stripped else f"Must be at least {self.min_chars} characters.")
+            raise ValidationError(
+                "Must not be empty." if not stripped else f"Must be at least {self.min_chars} characters.")
         return stripped if self.strip else text
 
 
@@ -104,7 +105,7 @@ class PublicListQuery(Schema):
 class ErrorOut(Schema):
     error = fields.String(required=True)
     message = fields.String(required=True)
-    fields = fields.Dict(keys=fields.String())
+    fields_ = fields.Dict(keys=fields.String(), data_key="fields")
 
 
 class AcceptedOut(Schema):

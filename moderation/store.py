@@ -16,7 +16,7 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -102,9 +102,9 @@ class Comment:
 
     _OPTIONAL_STR = ("article_title", "parent_id", "language", "client_ip", "user_agent")
 
-    def to_hash(self) -> dict[str, str]:
+    def to_hash(self) -> dict[Any, Any]:
         """The Redis hash fields; absent optionals are left out rather than stored empty."""
-        h = {
+        h: dict[Any, Any] = {
             "id": self.id, "site": self.site, "article_id": self.article_id, "article_url": self.article_url,
             "author_name": self.author_name, "author_email": self.author_email, "body": self.body,
             "status": self.status, "created_ms": str(self.created_ms),
@@ -209,7 +209,7 @@ class CommentStore:
         return self._check_replay(record, body)
 
     @staticmethod
-    def _check_replay(record: dict[str, str], body: bytes) -> Accepted | None:
+    def _check_replay(record: Mapping[Any, Any], body: bytes) -> Accepted | None:
         if not record:
             return None
         if record["body_sha256"] != hashlib.sha256(body).hexdigest():
@@ -245,7 +245,7 @@ class CommentStore:
                 try:
                     if idem:
                         pipe.watch(idem)
-                        earlier = self._check_replay(pipe.hgetall(idem), raw_body)  # type: ignore[arg-type]
+                        earlier = self._check_replay(pipe.hgetall(idem), raw_body)
                         if earlier:
                             return earlier
                     queues.enqueue_screening(self.queue, comment.id, pipeline=pipe)  # opens the MULTI
@@ -286,14 +286,15 @@ class CommentStore:
         out: list[Comment] = []
         batch = limit + 1
         while True:
+            rows: list[tuple[str, float]]
             if reverse:
                 top = f"{after[0]}" if after else "+inf"
-                rows = self.redis.zrevrangebyscore(key, top, "-inf", start=0, num=batch, withscores=True)
-                fresh = [(m, s) for m, s in rows if not after or s < after[0] or (s == after[0] and m < after[1])]
+                rows = self.redis.zrevrangebyscore(key, top, "-inf", start=0, num=batch, withscores=True)  # type: ignore[assignment]
+                fresh = [(m, s) for m, s in rows if not after or (s, m) < after]
             else:
                 low = f"{after[0]}" if after else "-inf"
-                rows = self.redis.zrangebyscore(key, low, "+inf", start=0, num=batch, withscores=True)
-                fresh = [(m, s) for m, s in rows if not after or s > after[0] or (s == after[0] and m > after[1])]
+                rows = self.redis.zrangebyscore(key, low, "+inf", start=0, num=batch, withscores=True)  # type: ignore[assignment]
+                fresh = [(m, s) for m, s in rows if not after or (s, m) > after]
             if not fresh:
                 if len(rows) < batch:
                     return out, None
@@ -363,8 +364,10 @@ class CommentStore:
                         return False
                     comment.flags, comment.risk = flags, risk
                     pipe.multi()
-                    fields = {"status": policy.PENDING_REVIEW, "flags": json.dumps(flags, ensure_ascii=False),
-                              "risk": str(risk), "screened_ms": str(now_ms())}
+                    fields: dict[Any, Any] = {
+                        "status": policy.PENDING_REVIEW, "flags": json.dumps(flags, ensure_ascii=False),
+                        "risk": str(risk), "screened_ms": str(now_ms()),
+                    }
                     if language and not comment.language:
                         fields["language"] = language
                     pipe.hset(key, mapping=fields)
@@ -401,7 +404,9 @@ class CommentStore:
                                         "moderator": moderator, "decided_ms": decided}
                     comment.status = policy.PUBLISHED if action == "approve" else policy.REJECTED
                     pipe.multi()
-                    fields = {"status": comment.status, "decision": json.dumps(comment.decision, ensure_ascii=False)}
+                    fields: dict[Any, Any] = {
+                        "status": comment.status, "decision": json.dumps(comment.decision, ensure_ascii=False),
+                    }
                     if action == "approve":
                         comment.published_ms = decided
                         fields["published_ms"] = str(decided)

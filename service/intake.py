@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from redis.exceptions import RedisError
 
@@ -53,8 +55,7 @@ def status(site: str, comment_id: str) -> Response:
 @bp.after_request
 def count_response(response: Response) -> Response:
     if request.method == "POST":
-        try:
+        # Without Redis the count is lost; the 503 itself already tells the client.
+        with contextlib.suppress(RedisError):
             metrics.count_intake(current_app.extensions["moderation.redis"], response.status_code)
-        except RedisError:
-            pass  # the count is lost with Redis; the 503 itself already tells the client
     return response

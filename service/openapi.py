@@ -35,7 +35,7 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): {"description": "Error", **_json("Error")} for c in codes}
 
 
-_BEARER = [{"bearer": []}]
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 # (path, method, summary, parameters, request body schema, success code, success schema, error codes, secured)
 _OPERATIONS: list[tuple[str, str, str, Any, str | None, int, str | None, tuple[int, ...], bool]] = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 from rq.registry import FailedJobRegistry
 
-from moderation import metrics, store as data
+from moderation import metrics
+from moderation import store as data
 from moderation.errors import Unavailable
 from moderation.queues import SCREENING_QUEUE
 from service.extensions import settings
