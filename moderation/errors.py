@@ -93,6 +93,13 @@ class ValidationFailed(ModerationError):
     status, code, message = 422, "validation_failed", "The request does not meet the comment policy."
 
 
+class RateLimited(ModerationError):
+    status, code, message = 429, "rate_limited", "Too many comments; try again later."
+
+    def __init__(self, message: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
 class Unavailable(ModerationError):
     status, code, message = 503, "unavailable", "The service cannot reach its store; try again shortly."
 

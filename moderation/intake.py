@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from moderation import signing
 from moderation.errors import InvalidHeader, MalformedJSON, ValidationFailed
 from moderation.schemas import CommentIn
+from moderation.sitepolicy import SitePolicy
 from moderation.store import Accepted, CommentStore
 
 _COMMENT_IN = CommentIn()
@@ -34,7 +35,7 @@ def check_idempotency_key(key: str | None) -> str | None:
 
 def accept(
     store: CommentStore, *, site: str, secret: str, raw: bytes, signature: str | None,
-    idempotency_key: str | None, window: int,
+    idempotency_key: str | None, window: int, policy: SitePolicy | None = None,
 ) -> Accepted:
     """Verify, validate and store one submitted comment with its screening job."""
     signing.verify(signature, secret, raw, window=window)
@@ -48,4 +49,8 @@ def accept(
     except ValidationError as err:
         raise ValidationFailed(fields=err.messages_dict if isinstance(err.messages, dict)
                                else {"_schema": err.messages}) from None
+    t = (policy or SitePolicy()).thresholds
+    ip = str(data["client"]["ip"]) if data.get("client", {}).get("ip") else None
+    store.check_rate(site, data["author"]["email"], ip, window_seconds=t.flood_window_seconds,
+                     per_author=t.reject_per_author, per_address=t.reject_per_address)
     return store.create(site, data, raw_body=raw, idem_key=key)

@@ -25,7 +25,7 @@ from redis import Redis, WatchError
 from rq.queue import Queue
 
 from moderation import metrics, policy, queues
-from moderation.errors import CommentNotFound, IdempotencyConflict, NotPending, ValidationFailed
+from moderation.errors import CommentNotFound, IdempotencyConflict, NotPending, RateLimited, ValidationFailed
 
 P = "mod:"
 QUEUE_ALL = P + "queue:all"
@@ -50,6 +50,34 @@ def flag_queue_key(code: str) -> str:
 
 def published_key(site: str, article_id: str) -> str:
     return f"{P}published:{site}:{article_id}"
+
+
+def _hash(value: str) -> str:
+    """Emails and addresses appear in key names only hashed."""
+    return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()[:32]
+
+
+def author_key(site: str, email: str) -> str:
+    """Hash of the author's decided counts on a site: approved, rejected."""
+    return f"{P}author:{site}:{_hash(email)}"
+
+
+def author_comments_key(site: str, email: str) -> str:
+    """Sorted set of the author's latest comments on a site, score = created ms."""
+    return f"{P}author:{site}:{_hash(email)}:comments"
+
+
+def address_key(site: str, ip: str) -> str:
+    """Sorted set of recent comments from one client address, score = created ms."""
+    return f"{P}address:{site}:{_hash(ip)}"
+
+
+def duplicate_key(site: str, fingerprint: str) -> str:
+    return f"{P}dup:{site}:{fingerprint}"
+
+
+AUTHOR_HISTORY_KEEP = 200
+ADDRESS_WINDOW_MS = 7 * 24 * 3600 * 1000
 
 
 def idempotency_key(site: str, key: str) -> str:
@@ -250,6 +278,7 @@ class CommentStore:
                             return earlier
                     queues.enqueue_screening(self.queue, comment.id, pipeline=pipe)  # opens the MULTI
                     pipe.hset(comment_key(comment.id), mapping=comment.to_hash())
+                    self._remember_author(pipe, comment)
                     if idem:
                         pipe.hset(idem, mapping={"comment_id": comment.id,
                                                  "body_sha256": hashlib.sha256(raw_body).hexdigest()})
@@ -258,6 +287,61 @@ class CommentStore:
                     return Accepted(comment.id, replayed=False)
                 except WatchError:
                     continue  # another request wrote this key first: replay its answer
+
+    @staticmethod
+    def _remember_author(pipe: Any, comment: Comment) -> None:
+        """Index the comment by author and address, for flood and history checks (same transaction)."""
+        history = author_comments_key(comment.site, comment.author_email)
+        pipe.zadd(history, {comment.id: comment.created_ms})
+        pipe.zremrangebyrank(history, 0, -AUTHOR_HISTORY_KEEP - 1)
+        if comment.client_ip:
+            addr = address_key(comment.site, comment.client_ip)
+            pipe.zadd(addr, {comment.id: comment.created_ms})
+            pipe.zremrangebyscore(addr, "-inf", comment.created_ms - ADDRESS_WINDOW_MS)
+            pipe.pexpire(addr, ADDRESS_WINDOW_MS)
+
+    def check_rate(self, site: str, email: str, ip: str | None, *, window_seconds: int,
+                   per_author: int, per_address: int) -> None:
+        """Refuse (429) an author or address past its limit in the window, saying when to come back."""
+        now = now_ms()
+        since = now - window_seconds * 1000
+        keys = [(author_comments_key(site, email), per_author, "this email")]
+        if ip:
+            keys.append((address_key(site, ip), per_address, "this address"))
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key, _, _ in keys:
+                pipe.zcount(key, since, "+inf")
+            counts = pipe.execute()
+        for (key, limit, who), count in zip(keys, counts, strict=True):
+            if count >= limit:
+                # The comment that must leave the window before one more fits.
+                oldest = self.redis.zrangebyscore(key, since, "+inf", start=count - limit, num=1, withscores=True)
+                free_at = int(oldest[0][1]) + window_seconds * 1000 if oldest else now + window_seconds * 1000
+                raise RateLimited(f"Too many comments from {who}; try again later.",
+                                  retry_after=max(1, -(-(free_at - now) // 1000)))
+
+    def screening_context(self, comment: Comment, fingerprint: str, *, window_seconds: int,
+                          duplicate_seconds: int) -> dict[str, Any]:
+        """What the history and flood filters need, read in one round trip; claims the text's fingerprint."""
+        since = comment.created_ms - window_seconds * 1000
+        history = author_comments_key(comment.site, comment.author_email)
+        dup = duplicate_key(comment.site, fingerprint)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcount(history, "-inf", f"({comment.created_ms}")
+            pipe.hmget(author_key(comment.site, comment.author_email), ["approved", "rejected"])
+            pipe.zcount(history, since, comment.created_ms)
+            if comment.client_ip:
+                pipe.zcount(address_key(comment.site, comment.client_ip), since, comment.created_ms)
+            if duplicate_seconds:
+                pipe.set(dup, comment.id, nx=True, ex=duplicate_seconds)
+                pipe.get(dup)
+            results = pipe.execute()
+        earlier, (approved, rejected), in_window, *rest = results
+        address = rest.pop(0) if comment.client_ip else None
+        first = rest[1] if duplicate_seconds else comment.id
+        return {"earlier_comments": int(earlier), "approved": int(approved or 0), "rejected": int(rejected or 0),
+                "author_in_window": int(in_window), "address_in_window": None if address is None else int(address),
+                "duplicate_of": first if first and first != comment.id else None}
 
     # ---- reading --------------------------------------------------------------------------
 
@@ -414,6 +498,8 @@ class CommentStore:
                     pipe.hset(key, mapping=fields)
                     for qkey in comment.queue_keys():
                         pipe.zrem(qkey, comment.id)
+                    pipe.hincrby(author_key(comment.site, comment.author_email),
+                                 "approved" if action == "approve" else "rejected", 1)
                     metrics.count_decision(pipe, action)
                     pipe.execute()
                     return comment

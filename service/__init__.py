@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from moderation.config import DEFAULT_REDIS_URL, Settings, parse_sites
+from moderation.sitepolicy import Policies
 
 DEFAULTS: dict[str, Any] = {
     "REDIS_URL": DEFAULT_REDIS_URL,
@@ -17,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "SIGNATURE_WINDOW": 300,
     "IDEMPOTENCY_TTL": 24 * 3600,
     "MAX_REQUEST_BYTES": 64 * 1024,
+    "POLICY_FILE": "",
 }
 
 
@@ -46,6 +48,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Arabic stays readable in responses
     app.extensions["moderation.settings"] = settings
+    # A broken policy file stops start-up here, with the file, the field and the problem.
+    policy_file = app.config["POLICY_FILE"]
+    app.extensions["moderation.policies"] = Policies.load(policy_file) if policy_file else Policies()
 
     from service import errors, extensions, intake, moderation, ops, public
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from moderation.config import Settings
+from moderation.sitepolicy import Policies
 from moderation.connections import rq_connection, text_twin
 from moderation.queues import screening_queue
 from moderation.store import CommentStore
@@ -27,3 +28,7 @@ def store() -> CommentStore:
 
 def settings() -> Settings:
     return current_app.extensions["moderation.settings"]  # type: ignore[no-any-return]
+
+
+def policies() -> Policies:
+    return current_app.extensions["moderation.policies"]  # type: ignore[no-any-return]

@@ -10,7 +10,7 @@ from redis.exceptions import RedisError
 from moderation import intake, metrics
 from moderation.errors import CommentNotFound, NotJSON, UnknownSite
 from moderation.schemas import AcceptedOut, CommentStatusOut
-from service.extensions import settings, store
+from service.extensions import policies, settings, store
 
 bp = Blueprint("intake", __name__)
 _ACCEPTED, _STATUS = AcceptedOut(), CommentStatusOut()
@@ -33,7 +33,7 @@ def submit(site: str) -> tuple[Response, int]:
     accepted = intake.accept(
         store(), site=site, secret=secret, raw=request.get_data(cache=True),
         signature=request.headers.get("X-Signature"), idempotency_key=request.headers.get("Idempotency-Key"),
-        window=settings().signature_window,
+        window=settings().signature_window, policy=policies().for_site(site),
     )
     response = jsonify(_ACCEPTED.dump({"id": accepted.comment_id, "status": "received"}))
     response.headers["Location"] = url_for("intake.status", site=site, comment_id=accepted.comment_id)

@@ -97,7 +97,8 @@ def test_kill_during_intake_keeps_every_accepted_comment_with_its_job(own_redis:
     def flood() -> None:
         i = 0
         while not stop.is_set() and i < 5000:
-            r = submit(client, payload(f"comment {i}"))
+            r = submit(client, payload(f"comment {i}", author={"name": "R", "email": f"reader{i}@example.com"},
+                                       client={"ip": f"198.51.{i // 250}.{i % 250}"}))
             statuses.append(r.status_code)
             if r.status_code == 202:
                 accepted.append(r.json["id"])

@@ -29,7 +29,7 @@ def test_a_comment_goes_from_article_page_to_publication(client: FlaskClient, wo
     detail = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
     assert detail["author"]["email"] == "layla@example.com"
     codes = {f["code"]: f for f in detail["flags"]}
-    assert set(codes) == {"profanity", "link"}
+    assert set(codes) == {"profanity", "link", "new_author"}
     body = detail["body"]
     for flag in codes.values():
         for ev in flag["evidence"]:
@@ -95,9 +95,12 @@ def test_no_personal_data_in_any_public_response(client: FlaskClient, work) -> N
 
 
 def test_queue_orders_by_risk_then_age_and_pages_without_gaps(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
-    clean = sorted(submit(client, payload(f"Clean comment {i}")).json["id"] for i in range(5))
-    linky = submit(client, payload("see https://spam.example.com")).json["id"]
-    rude = submit(client, payload("you bastard, www.spam.com")).json["id"]
+    def by(i: int) -> dict[str, str]:
+        return {"name": f"Reader {i}", "email": f"reader{i}@example.com"}
+
+    clean = sorted(submit(client, payload(f"Clean comment {i}", author=by(i))).json["id"] for i in range(5))
+    linky = submit(client, payload("see https://spam.example.com", author=by(5))).json["id"]
+    rude = submit(client, payload("you bastard, www.spam.com", author=by(6))).json["id"]
     work()
     seen: list[str] = []
     cursor = None

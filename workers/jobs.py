@@ -14,10 +14,10 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import get_current_job
 from rq.job import Job
 
-from moderation import policy
+from moderation import policy, sitepolicy
 from moderation.connections import text_twin
 from moderation.store import CommentStore
-from workers.screening import default_screener
+from workers.screening import Context, screener_for
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,15 @@ def screen_comment(comment_id: str) -> str:
     comment = store.get(comment_id)
     if comment.status != policy.RECEIVED:
         return "already screened"
+    site_policy = sitepolicy.from_env().for_site(comment.site)
+    screener = screener_for(site_policy)
     started = time.perf_counter()
-    result = default_screener().screen(comment.body)
+    analysis = screener.screen_text(comment.body)
     elapsed = time.perf_counter() - started
+    t = site_policy.thresholds
+    context = store.screening_context(comment, analysis.fingerprint, window_seconds=t.flood_window_seconds,
+                                      duplicate_seconds=t.duplicate_window_seconds)
+    result = screener.finish(analysis, Context(**context))
     done = store.record_screening(comment_id, flags=result.flag_dicts(), risk=result.risk,
                                   language=result.language, seconds=elapsed)
     log.info("screened comment=%s risk=%s flags=%s", comment_id, result.risk, [f.code for f in result.flags])

@@ -8,9 +8,11 @@ import os
 from rq import SimpleWorker, Worker
 from rq.worker import BaseWorker
 
-from moderation.config import DEFAULT_REDIS_URL
+from moderation import sitepolicy
+from moderation.config import DEFAULT_REDIS_URL, ConfigError
 from moderation.connections import rq_connection
 from moderation.queues import SCREENING_QUEUE
+from workers.screening import screener_for
 
 # Our jobs are short, pure-Python and touch only Redis, so the non-forking worker's
 # ~5x throughput (measured: ~170 vs ~35 no-op jobs/s on this machine) outweighs the
@@ -23,10 +25,21 @@ def run(*, burst: bool = False, redis_url: str | None = None, worker_class: str 
         queues: tuple[str, ...] = (SCREENING_QUEUE,)) -> bool:
     """Work the queues until stopped (or, in burst mode, until they are empty)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    warm_up()
     conn = rq_connection(redis_url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
     worker = WORKER_CLASSES[worker_class](list(queues), connection=conn)
     # The scheduler moves retries that wait (Retry intervals) back onto the queue.
     return worker.work(burst=burst, with_scheduler=True)
+
+
+def warm_up() -> None:
+    """Validate the policy file and build every site's matcher now: a broken policy stops the worker here."""
+    try:
+        policies = sitepolicy.from_env()
+    except ConfigError as err:
+        raise SystemExit(str(err)) from None
+    for site_policy in (policies.defaults, *policies.sites.values()):
+        screener_for(site_policy)
 
 
 if __name__ == "__main__":

@@ -1,32 +1,29 @@
-"""The screening pipeline: filters that flag a comment with evidence, and the risk score that orders the queue.
+"""The screening pipeline: every filter, each a flag with evidence, and the risk score that orders the queue.
 
-Build a Screener once per worker process (`default_screener()`); `screen()` is then pure
-computation on one body and touches no Redis.
+`Screener.screen_text` is pure computation on one body (no Redis); the job adds what Redis
+knows about the author and the site (`Context`) with `Screener.finish`. Screeners are built
+once per worker process and per site policy (`screener_for`), never per comment.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from workers.wordlists import better_profanity_words
+from moderation.sitepolicy import Policies, SitePolicy
+from workers import filters
+from workers.lexicon import SEVERITY_RANK, Entry, Lexicon, default_entries
+from workers.matcher import Matcher
+from workers.normalise import Folded, fold
 
 SEVERITY_WEIGHT = {"low": 10, "medium": 25, "high": 50}
-_WORD = re.compile(r"[^\W_]+")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
-
-_TLDS = (
-    "com|net|org|info|biz|io|co|me|tv|ly|gg|app|dev|xyz|top|site|online|shop|store|club|live|news|"
-    "ru|cn|uk|de|fr|nl|us|ca|au|in|eg|sa|ae|jo|lb|ma|qa|kw|tn|dz|iq|sy|ps|om|bh"
-)
-_LINK = re.compile(
-    r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"'«»]+"
-    r"|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS + r")\b(?:/[^\s<>\"'«»]*)?"
-)
+_RUN3 = re.compile(r"([^\W\d_])\1\1")
 
 
 @dataclass(frozen=True)
@@ -46,6 +43,34 @@ class Flag:
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "severity": self.severity, "message": self.message,
                 "evidence": [{"start": e.start, "end": e.end, "text": e.text} for e in self.evidence]}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What Redis knows, at screening time, about the author, the address and the text."""
+
+    earlier_comments: int = 0
+    approved: int = 0
+    rejected: int = 0
+    author_in_window: int = 1
+    address_in_window: int | None = None
+    duplicate_of: str | None = None
+
+
+@dataclass
+class Analysis:
+    """The text filters' results for one body, and what the Redis-backed filters need from it."""
+
+    body: str
+    folded: Folded
+    tokens: list[str]
+    flags: list[Flag]
+
+    @property
+    def fingerprint(self) -> str:
+        """Same words after normalisation, same fingerprint: the key of the duplicate filter."""
+        text = " ".join(self.tokens) or self.body.strip()  # a comment of emoji only is its own text
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
@@ -74,59 +99,96 @@ def guess_language(body: str) -> str | None:
     return "ar" if arabic >= latin else "en"
 
 
+def _evidence(body: str, spans: Iterable[tuple[int, int]]) -> list[Evidence]:
+    return [Evidence(s, e, body[s:e]) for s, e in spans]
+
+
 class Screener:
-    """Holds the compiled word lists; build once, call `screen` for every comment."""
+    """One site's filters, built once; `screen_text` per comment."""
 
-    def __init__(self, words: Iterable[tuple[str, ...]]) -> None:
-        self.single: set[str] = set()
-        self.phrases: dict[str, list[tuple[str, ...]]] = {}
-        for seq in words:
-            if len(seq) == 1:
-                self.single.add(seq[0])
-            else:
-                self.phrases.setdefault(seq[0], []).append(seq)
-        for seqs in self.phrases.values():
-            seqs.sort(key=len, reverse=True)  # the longest phrase wins
+    def __init__(self, policy: SitePolicy, matcher: Matcher) -> None:
+        self.policy = policy
+        self.matcher = matcher
 
-    def profanity(self, body: str) -> Flag | None:
-        """Whole-token matches of the word list; a phrase matches consecutive tokens."""
-        toks = [(m.group().casefold(), m.start(), m.end()) for m in _WORD.finditer(body)]
-        evidence: list[Evidence] = []
-        i = 0
-        while i < len(toks):
-            word, start, end = toks[i]
-            span = 0
-            for seq in self.phrases.get(word, ()):
-                if tuple(t[0] for t in toks[i:i + len(seq)]) == seq:
-                    span = len(seq)
-                    break
-            if not span and word in self.single:
-                span = 1
-            if span:
-                last_end = toks[i + span - 1][2]
-                evidence.append(Evidence(start, last_end, body[start:last_end]))
-                i += span
-            else:
-                i += 1
-        if not evidence:
-            return None
-        return Flag("profanity", "high", f"Offensive language ({len(evidence)} match(es)).", evidence)
+    def _flag(self, code: str, message: str, body: str, spans: Iterable[tuple[int, int]]) -> Flag:
+        return Flag(code, self.policy.severity[code], message, _evidence(body, spans))
 
-    @staticmethod
-    def links(body: str) -> Flag | None:
-        """URLs and bare domains."""
-        evidence = [Evidence(m.start(), m.end(), m.group()) for m in _LINK.finditer(body)]
-        if not evidence:
-            return None
-        return Flag("link", "medium", f"Contains {len(evidence)} link(s).", evidence)
+    def screen_text(self, body: str) -> Analysis:
+        """The filters that need only the text: profanity, links, personal data, shouting, repetition."""
+        folded = fold(body)
+        tokens = folded.text.split()
+        distinct = set(tokens)
+        t = self.policy.thresholds
+        flags: list[Flag] = []
 
-    def screen(self, body: str) -> Result:
-        """Run every filter on one body."""
-        flags = [f for f in (self.profanity(body), self.links(body)) if f is not None]
-        return Result(flags=flags, risk=risk_score(flags), language=guess_language(body))
+        matches = self.matcher.find(body, folded)
+        if matches:
+            worst = max((m.entry for m in matches), key=lambda e: SEVERITY_RANK[e.severity])
+            words = sorted({m.entry.word for m in matches})
+            flags.append(Flag("profanity", worst.severity,
+                              f"Offensive or sensitive words ({len(matches)}): {', '.join(words)}.",
+                              [Evidence(m.start, m.end, m.text) for m in matches]))
+        personal = filters.personal_data(body)
+        # An email address is personal data, not also a link to its domain.
+        spans = [(s, e) for s, e in filters.links(body, distinct, self.policy.link_allow_domains)
+                 if not any(ps <= s < pe for ps, pe in personal)]
+        if spans:
+            flags.append(self._flag("link", f"Contains {len(spans)} link(s).", body, spans))
+        if personal:
+            flags.append(self._flag("personal_data", "Contains a phone number or an email address.", body, personal))
+        spans = filters.shouting(body, t.shouting_ratio, t.shouting_min_letters)
+        if spans:
+            flags.append(self._flag("shouting", "Written mostly in capitals.", body, spans))
+        runs = any(_RUN3.search(tok) for tok in distinct if len(tok) >= 3)
+        spans = sorted(filters.char_runs(body, t.repeat_char_run, runs)
+                       + [folded.span(*s) for s in filters.word_runs(folded.text, tokens, t.repeat_word_run)]
+                       + [folded.span(*s) for s in filters.gibberish(folded.text, distinct)])
+        if spans:
+            flags.append(self._flag("repetition", "Repeated characters or words, or keyboard mashing.", body, spans))
+        return Analysis(body, folded, tokens, flags)
+
+    def finish(self, analysis: Analysis, context: Context) -> Result:
+        """Add the flags that depend on the author's history and the site's recent comments."""
+        flags = list(analysis.flags)
+        t = self.policy.thresholds
+        sev = self.policy.severity
+        if context.duplicate_of:
+            flags.append(Flag("duplicate", sev["duplicate"],
+                              f"The same text was posted on this site recently (comment {context.duplicate_of}).",
+                              [Evidence(0, len(analysis.body), analysis.body)]))
+        window_min = t.flood_window_seconds // 60
+        if context.author_in_window > t.flood_per_author:
+            flags.append(Flag("flood", sev["flood"],
+                              f"{context.author_in_window} comments from this email in {window_min} minutes."))
+        elif context.address_in_window is not None and context.address_in_window > t.flood_per_address:
+            flags.append(Flag("flood", sev["flood"],
+                              f"{context.address_in_window} comments from this address in {window_min} minutes."))
+        if context.rejected:
+            total = context.rejected + context.approved
+            flags.append(Flag("author_history", "high" if context.rejected >= 3 else sev["author_history"],
+                              f"{context.rejected} of this author's {total} decided comments were rejected."))
+        if context.earlier_comments == 0:
+            flags.append(Flag("new_author", sev["new_author"], "First comment from this author on this site."))
+        return Result(flags=flags, risk=risk_score(flags), language=guess_language(analysis.body))
+
+    def screen(self, body: str, context: Context | None = None) -> Result:
+        """Every filter; without a context, as for an author with history and no recent comments."""
+        return self.finish(self.screen_text(body), context or Context(earlier_comments=1))
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=32)
+def _matcher(lexicon_key: tuple[Any, ...]) -> Matcher:
+    add, remove, allow, severities = lexicon_key
+    extra = [Entry(word, severity, "site") for word, severity in add]
+    return Matcher(Lexicon.build(default_entries(), remove=remove, allow=allow, severities=dict(severities),
+                                 extra=extra))
+
+
+def screener_for(policy: SitePolicy) -> Screener:
+    """The screener of a site policy; sites whose word lists agree share one matcher."""
+    return Screener(policy, _matcher(policy.lexicon_key))
+
+
 def default_screener() -> Screener:
-    """The per-process screener, built on first use from better-profanity's list."""
-    return Screener(better_profanity_words())
+    """The screener with the shipped lists and default thresholds."""
+    return screener_for(Policies().defaults)

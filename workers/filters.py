@@ -1,0 +1,146 @@
+"""The text filters besides profanity: links, personal data, shouting, repetition.
+
+Each takes the body (and the folded analysis where it helps) and returns evidence spans
+that index the body. Each starts with a cheap test so that the usual clean comment costs
+a few microseconds per filter; the regular expressions run only where they can match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from workers.normalise import skeleton
+
+Span = tuple[int, int]
+
+# ---- links ---------------------------------------------------------------------------------
+
+TLDS = ("com", "net", "org", "info", "biz", "io", "co", "me", "tv", "ly", "gg", "app", "dev", "xyz", "top", "site",
+        "online", "shop", "store", "club", "live", "news", "link", "click", "win", "bet", "ru", "cn", "uk", "de",
+        "fr", "nl", "us", "ca", "au", "in", "eg", "sa", "ae", "jo", "lb", "ma", "qa", "kw", "tn", "dz", "iq", "sy",
+        "ps", "om", "bh", "ly", "sd", "ye", "tk", "ml", "ga", "cf", "gq", "pw", "cc")
+_TLD_TOKENS = frozenset(skeleton(t) for t in TLDS) | {"http", "https", "www"}
+_LINK = re.compile(
+    r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"'«»]+[^\s<>\"'«».,;:!?)\]]"
+    r"|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + "|".join(TLDS) + r")\b(?:/[^\s<>\"'«»]*[^\s<>\"'«».,;:!?)])?"
+)
+_HOST = re.compile(r"(?i)^(?:[a-z]+://)?(?:[^@/\s]+@)?([^/:?#\s]+)")
+
+
+def links(body: str, tokens: set[str], allow_domains: Iterable[str] = ()) -> list[Span]:
+    """URLs and bare domains, except those on the site's allowed domains."""
+    if not tokens & _TLD_TOKENS:
+        return []
+    allowed = tuple(d.lower() for d in allow_domains)
+    out = []
+    for m in _LINK.finditer(body):
+        host_match = _HOST.match(m.group())
+        host = host_match.group(1).lower().removeprefix("www.") if host_match else ""
+        if any(host == d or host.endswith("." + d) for d in allowed):
+            continue
+        out.append(m.span())
+    return out
+
+
+# ---- personal data -------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?!\w)")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().-]{6,20}\d(?![\w])")
+_ANY_DIGIT = "0123456789٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹"
+
+
+def _is_phone(candidate: str) -> bool:
+    digits = sum(c.isdigit() for c in candidate)
+    if not 8 <= digits <= 15:
+        return False
+    if candidate.startswith(("+", "00")):
+        return True  # international: +966 5x..., 0020 10...
+    if candidate.lstrip("(").startswith("0"):
+        return 9 <= digits <= 11  # local: 010 1234 5678, 05x xxx xxxx, 07700 900123
+    separated = any(c in candidate for c in " -.()")
+    return separated and 10 <= digits <= 11  # (555) 123-4567
+
+
+def personal_data(body: str) -> list[Span]:
+    """Phone numbers in local and international forms, and email addresses."""
+    out: list[Span] = []
+    if "@" in body:
+        out += [m.span() for m in _EMAIL.finditer(body)]
+    if any(d in body for d in _ANY_DIGIT):
+        ascii_digits = body.translate(_DIGITS)  # same length: offsets hold
+        for m in _PHONE.finditer(ascii_digits):
+            start, end = m.span()
+            text = m.group()
+            trimmed = text.rstrip(" .-(")
+            end -= len(text) - len(trimmed)
+            if _is_phone(trimmed):
+                out.append((start, end))
+    return sorted(out)
+
+
+# ---- shouting ------------------------------------------------------------------------------
+
+_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_NOT_UPPER = bytes(b for b in range(256) if b not in _UPPER)
+_NOT_LETTER = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= b <= 122))
+_CAPS_RUN = re.compile(r"\b[A-Z][A-Z'’-]+(?:[\s,.!?]+[A-Z][A-Z'’-]*)*\b")
+
+
+def shouting(body: str, ratio: float, min_letters: int) -> list[Span]:
+    """Mostly capitals among enough Latin letters (Arabic has no case and is never shouting)."""
+    raw = body.encode("ascii", "ignore")
+    letters = len(raw.translate(None, _NOT_LETTER))
+    if letters < min_letters:
+        return []
+    upper = len(raw.translate(None, _NOT_UPPER))
+    if upper / letters < ratio:
+        return []
+    return [m.span() for m in _CAPS_RUN.finditer(body) if m.end() - m.start() >= 3]
+
+
+# ---- repetition ----------------------------------------------------------------------------
+
+_PUNCT_RUNS = tuple(c * 3 for c in "!?.؟،,-_=*~#$@+")
+_VOWELS = set("aeiouy")
+_KEYBOARD = ("qwert", "werty", "asdf", "sdfg", "dfgh", "fghj", "ghjk", "hjkl", "zxcv", "xcvb", "cvbn", "vbnm",
+             "uiop", "yuio")
+
+
+def char_runs(body: str, run: int, tokens_with_runs: bool) -> list[Span]:
+    """The same character `run` or more times: '!!!!!!', 'sooooooo'."""
+    if not tokens_with_runs and not any(p in body for p in _PUNCT_RUNS):
+        return []
+    return [m.span() for m in re.finditer(r"(\S)\1{%d,}" % (run - 1), body)]
+
+
+def word_runs(folded: str, tokens: list[str], run: int) -> list[Span]:
+    """The same word `run` or more times in a row: 'no no no no'."""
+    if not tokens or Counter(tokens).most_common(1)[0][1] < run:
+        return []
+    spans = [m.span() for m in re.finditer(r"\S+", folded)]
+    out = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j + 1 < len(tokens) and tokens[j + 1] == tokens[i]:
+            j += 1
+        if j - i + 1 >= run:
+            out.append((spans[i][0], spans[j][1]))
+        i = j + 1
+    return out
+
+
+def gibberish(folded: str, distinct: set[str]) -> list[Span]:
+    """Keyboard mashing: long Latin tokens without vowels, or along a keyboard row."""
+    suspects = [t for t in distinct if len(t) >= 7 and t.isascii() and t.isalpha()
+                and (not _VOWELS & set(t) or any(k in t for k in _KEYBOARD))]
+    if not suspects:
+        return []
+    return sorted(span for t in suspects for span in _token_spans(folded, t))
+
+
+def _token_spans(text: str, token: str) -> list[Span]:
+    return [m.span() for m in re.finditer(r"(?<!\S)" + re.escape(token) + r"(?!\S)", text)]

@@ -1,0 +1,170 @@
+"""Word lists, indexed for whole-token matching of normalised text.
+
+Build a Lexicon once per worker process (and per site with its own policy); every
+comment is then matched with set look-ups, never one word at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+
+from better_profanity.utils import get_complete_path_of_file, read_wordlist
+
+from workers.normalise import MASK, skeleton
+
+DATA = Path(__file__).parent / "data"
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
+_ENTRY_SPLIT = re.compile(r"[\s\-._]+")
+_ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
+_VOWELS = set("aeiou")
+
+# Attached clitics. Normalised spelling: alef forms are plain alef, taa marbuta is haa.
+AR_PREFIXES = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل", "ولل", "فلل", "وب", "ول", "فب",
+               "فل", "وك", "يا", "ويا")
+# Short stems (2 letters) take only the prefixes that cannot start an ordinary word with them.
+AR_PREFIXES_SHORT = ("و", "ف", "ال", "وال", "فال", "بال", "لل", "يا")
+AR_SUFFIXES = ("ه", "ها", "هم", "هن", "ك", "كم", "ي", "ين", "ون", "ات", "ان", "وا", "يه", "يين")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One listed word or phrase, as written in its list, with its severity."""
+
+    word: str
+    severity: str
+    lang: str
+
+
+def _read_tsv(path: Path, lang: str) -> list[Entry]:
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        word, severity, *_ = line.split("\t")
+        entries.append(Entry(word.strip(), severity.strip(), lang))
+    return entries
+
+
+@lru_cache(maxsize=1)
+def better_profanity_entries() -> tuple[Entry, ...]:
+    """better-profanity's own list, graded by `en_severity.tsv` (unlisted words are high)."""
+    grades = {e.word: e.severity for e in _read_tsv(DATA / "en_severity.tsv", "en")}
+    words = read_wordlist(get_complete_path_of_file("profanity_wordlist.txt"))
+    return tuple(Entry(w, grades.get(w, "high"), "en") for w in words)
+
+
+@lru_cache(maxsize=1)
+def default_entries() -> tuple[Entry, ...]:
+    """Every shipped list: better-profanity's, our English additions, Arabic."""
+    return (*better_profanity_entries(), *_read_tsv(DATA / "en_extra.tsv", "en"), *_read_tsv(DATA / "ar.tsv", "ar"))
+
+
+def arabic_forms(stem: str) -> set[str]:
+    """The stem with the clitics a reader attaches to it."""
+    if len(stem) < 3:
+        return {stem} | {p + stem for p in AR_PREFIXES_SHORT}
+    with_suffix = {stem} | {stem + s for s in AR_SUFFIXES}
+    return with_suffix | {p + form for p in AR_PREFIXES for form in with_suffix}
+
+
+def mask_keys(key: str) -> set[str]:
+    """The ways a reader may hide letters of `key` with '*' or '@': any vowels, or any one or two letters."""
+    if len(key) < 3:
+        return set()
+    chars = list(key)
+    vowels = [i for i, c in enumerate(chars) if c in _VOWELS][:6]
+    subsets: set[tuple[int, ...]] = set()
+    for n in range(1, len(vowels) + 1):
+        subsets.update(combinations(vowels, n))
+    subsets.update((i,) for i in range(len(chars)))
+    if len(chars) >= 4:
+        subsets.update(combinations(range(len(chars)), 2))
+    keys = set()
+    for subset in subsets:
+        if len(subset) >= len(chars):
+            continue  # at least one letter must show
+        masked = chars[:]
+        for i in subset:
+            masked[i] = MASK
+        keys.add("".join(masked))
+    return keys
+
+
+def _put(index: dict[str, Entry], key: str, entry: Entry, *, override: bool) -> None:
+    """Keep the stronger entry where two words share a key, unless the caller overrides."""
+    old = index.get(key)
+    if (old is None or override or SEVERITY_RANK[entry.severity] > SEVERITY_RANK[old.severity]
+            or (entry.severity == old.severity and entry.word.isalpha() and not old.word.isalpha())):
+        index[key] = entry  # equal grades: show the moderator the plainly spelled word
+
+
+class Lexicon:
+    """The indexes the matcher looks tokens up in; all keys are `normalise.skeleton` forms."""
+
+    def __init__(self) -> None:
+        self.words: dict[str, Entry] = {}
+        self.masks: dict[str, Entry] = {}
+        self.joined: dict[str, Entry] = {}
+        self.phrases: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
+        self.allow: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(cls, entries: Iterable[Entry], *, remove: Iterable[str] = (), allow: Iterable[str] = (),
+              severities: Mapping[str, str] | None = None, extra: Iterable[Entry] = ()) -> Lexicon:
+        """Index `entries` (minus `remove`), then `extra` (which wins), re-graded by `severities`."""
+        lex = cls()
+        removed = {skeleton(w) for w in remove}
+        grades = {skeleton(w): s for w, s in (severities or {}).items()}
+        for override, group in ((False, entries), (True, extra)):
+            for entry in group:
+                lex._add(entry, removed, grades, override=override)
+        lex.allow = frozenset(skeleton(w) for w in allow)
+        return lex
+
+    def _add(self, entry: Entry, removed: set[str], grades: dict[str, str], *, override: bool) -> None:
+        toks = [skeleton(t) for t in _ENTRY_SPLIT.split(entry.word) if t]
+        toks = [t for t in toks if t]
+        if not toks:
+            return
+        whole = " ".join(toks)
+        if whole in removed:
+            return
+        if whole in grades:
+            entry = Entry(entry.word, grades[whole], entry.lang)
+        if len(toks) == 1:
+            key = toks[0]
+            if MASK in key:  # the list itself holds a wildcard, e.g. 'masterbat*'
+                _put(self.masks, key, entry, override=override)
+                return
+            forms = arabic_forms(key) if _ARABIC_LETTER.match(key) else {key}
+            for form in forms:
+                _put(self.words, form, entry, override=override)
+            for masked in mask_keys(key):
+                _put(self.masks, masked, entry, override=False)
+        elif all(len(t) == 1 for t in toks):
+            # 'f.u.c.k' is matched only where letters are written apart, so 's.o.b.' does not flag 'sob'.
+            _put(self.joined, "".join(toks), entry, override=override)
+        else:
+            firsts = arabic_forms(toks[0]) if _ARABIC_LETTER.match(toks[0]) else {toks[0]}
+            for first in firsts:
+                self.phrases.setdefault(first, []).append(((first, *toks[1:]), entry))
+
+    def lookup(self, key: str) -> Entry | None:
+        """The entry a single normalised token stands for, masks included."""
+        if key in self.allow:
+            return None
+        if MASK in key:
+            return self.masks.get(key)
+        return self.words.get(key)
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """All shipped lists, indexed once per process."""
+    return Lexicon.build(default_entries())

@@ -1,0 +1,161 @@
+"""Finding listed words in a comment: whole tokens of the normalised text, mapped back to the body.
+
+The hot path is set arithmetic on the comment's distinct tokens; only tokens that carry
+symbols, repeated letters or letters written apart take a slower, per-token path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from workers.lexicon import SEVERITY_RANK, Entry, Lexicon
+from workers.normalise import IGNORABLE, MASK, Folded, fold
+
+_SYMBOLS = str.maketrans({"$": "s", "!": "i", "|": "i", "+": "t", "@": MASK, "_": None, IGNORABLE: None})
+_RIGHT_ONLY = "!|+@"  # read as letters inside a word, but punctuation at its end ("great!")
+_LEFT_ONLY = "!|+"
+_RUN3 = re.compile(r"([^\W\d_])\1\1")
+_RUN_COLLAPSE = re.compile(r"([^\W\d_])\1{2,}")
+_SPLIT_LETTERS = "*"  # a lone star between spaced letters stands for a letter: "f * c k"
+
+
+_COMMON_SINGLES = frozenset({"a", "i", "o", "و", "ا", "ي"})
+
+
+def _occurrences(text: str, token: str) -> list[tuple[int, int]]:
+    """Where `token` stands as a whole whitespace-delimited token in `text`."""
+    out = []
+    n = len(token)
+    i = text.find(token)
+    while i != -1:
+        end = i + n
+        if (i == 0 or text[i - 1].isspace()) and (end == len(text) or text[end].isspace()):
+            out.append((i, end))
+        i = text.find(token, i + 1)
+    return out
+
+
+@dataclass(frozen=True)
+class Match:
+    start: int
+    end: int
+    text: str
+    entry: Entry
+
+
+def _trim(token: str) -> tuple[str, int, int]:
+    """The token without trailing/leading punctuation-like symbols, and how many were cut each side."""
+    core = token.rstrip(_RIGHT_ONLY)
+    trail = len(token) - len(core)
+    stripped = core.lstrip(_LEFT_ONLY)
+    return stripped, len(core) - len(stripped), trail
+
+
+def _collapsed(token: str) -> tuple[str, str]:
+    """'fuuuuck' may stand for 'fuck' or 'fuuck'; 'asssss' for 'as' or 'ass'."""
+    return _RUN_COLLAPSE.sub(r"\1", token), _RUN_COLLAPSE.sub(r"\1\1", token)
+
+
+class Matcher:
+    """Matches one Lexicon against comments; build once, call `find` per comment."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lex = lexicon
+        self.words = lexicon.words.keys()
+        self.phrase_first = frozenset(lexicon.phrases)
+
+    def lookup_key(self, key: str) -> Entry | None:
+        """The entry a token's key stands for: as written, with repeated letters collapsed, unstarred."""
+        entry = self.lex.lookup(key)
+        if entry is None and _RUN3.search(key):
+            for variant in _collapsed(key):
+                entry = self.lex.lookup(variant)
+                if entry is not None:
+                    break
+        if entry is None and (key.startswith(MASK) or key.endswith(MASK)):
+            inner = key.strip(MASK)
+            if inner and inner != key:
+                entry = self.lex.lookup(inner)
+        return entry
+
+    def _special(self, token: str) -> tuple[Entry, int, int] | None:
+        stripped, lead, trail = _trim(token)
+        if not stripped:
+            return None
+        entry = self.lookup_key(stripped.translate(_SYMBOLS))
+        return (entry, lead, trail) if entry else None
+
+    def find(self, body: str, folded: Folded | None = None) -> list[Match]:
+        """Every listed word or phrase in `body`, with exact offsets into it."""
+        folded = folded or fold(body)
+        skel = folded.text
+        tokens = skel.split()
+        distinct = set(tokens)
+        # token as written -> (entry, characters to cut before, after)
+        hits: dict[str, tuple[Entry, int, int]] = {
+            t: (self.lex.words[t], 0, 0) for t in (distinct & self.words) - self.lex.allow}
+        for token in distinct:
+            if token not in hits and (not token.isalnum() or _RUN3.search(token)):
+                found = self._special(token)
+                if found:
+                    hits[token] = found
+        found_spans: list[tuple[int, int, Entry]] = []
+        for token, (entry, lead, trail) in hits.items():
+            found_spans += [(s + lead, e - trail, entry) for s, e in _occurrences(skel, token)]
+        if distinct & self.phrase_first:
+            found_spans += self._phrases(skel, distinct)
+        singles = {t for t in distinct if len(t) == 1}
+        if len(singles - _COMMON_SINGLES) >= 1 and len(singles) >= 2:
+            found_spans += self._spaced(skel, tokens)
+        return self._resolve(body, folded, found_spans)
+
+    def _phrases(self, skel: str, distinct: set[str]) -> list[tuple[int, int, Entry]]:
+        cleaned = distinct | {_trim(t)[0] for t in distinct if not t.isalnum()}
+        candidates = [(seq, e) for first in distinct & self.phrase_first for seq, e in self.lex.phrases[first]
+                      if cleaned.issuperset(seq)]
+        if not candidates:
+            return []
+        spans = []
+        for m in re.finditer(r"\S+", skel):
+            word, lead, trail = _trim(m.group())
+            spans.append((m.start() + lead, m.end() - trail, word))
+        words = [w for _, _, w in spans]
+        out = []
+        for seq, entry in candidates:
+            n = len(seq)
+            for i in range(len(words) - n + 1):
+                if words[i] == seq[0] and tuple(words[i:i + n]) == seq:
+                    out.append((spans[i][0], spans[i + n - 1][1], entry))
+        return out
+
+    def _spaced(self, skel: str, tokens: list[str]) -> list[tuple[int, int, Entry]]:
+        """Letters written apart ("f u c k", "s.h.i.t", "ك ل ب"): runs of three or more one-letter tokens."""
+        out = []
+        run: list[str] = []
+        for token in [*tokens, ""]:
+            if len(token) == 1 and (token.isalpha() or token == _SPLIT_LETTERS):
+                run.append(token)
+                continue
+            if len(run) >= 3:
+                letters = "".join(run)
+                entry = self.lex.joined.get(letters) or self.lookup_key(letters)
+                if entry is not None:
+                    pattern = r"(?<!\S)" + r"\s+".join(map(re.escape, run)) + r"(?!\S)"
+                    out += [(m.start(), m.end(), entry) for m in re.finditer(pattern, skel)]
+            run = []
+        return out
+
+    @staticmethod
+    def _resolve(body: str, folded: Folded, found: list[tuple[int, int, Entry]]) -> list[Match]:
+        """Drop matches inside longer or stronger ones; map folded offsets back to the body."""
+        found.sort(key=lambda f: (f[0], -(f[1] - f[0]), -SEVERITY_RANK[f[2].severity]))
+        out: list[Match] = []
+        last_end = -1
+        for s, e, entry in found:
+            if s < last_end:
+                continue
+            bs, be = folded.span(s, e)
+            out.append(Match(bs, be, body[bs:be], entry))
+            last_end = e
+        return out
