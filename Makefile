@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,22 @@ run: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check moderation service workers tests
+	$(BIN)/ruff check moderation service workers tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Timings against better-profanity and word-list parity; prints a table, writes bench/results/latest.json.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+# The filters on labelled data (not part of CI): EVAL_DATA is a folder of text<TAB>label files.
+EVAL_DATA ?= ../shared/data/eval
+eval: $(STAMP)
+	$(BIN)/python -m bench.eval_filters $(EVAL_DATA)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

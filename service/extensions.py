@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from moderation.config import Settings
-from moderation.sitepolicy import Policies
 from moderation.connections import rq_connection, text_twin
 from moderation.queues import screening_queue
+from moderation.sitepolicy import Policies
 from moderation.store import CommentStore
 
 

@@ -8,10 +8,7 @@ a few microseconds per filter; the regular expressions run only where they can m
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
-
-from workers.normalise import skeleton
 
 Span = tuple[int, int]
 
@@ -21,7 +18,7 @@ TLDS = ("com", "net", "org", "info", "biz", "io", "co", "me", "tv", "ly", "gg", 
         "online", "shop", "store", "club", "live", "news", "link", "click", "win", "bet", "ru", "cn", "uk", "de",
         "fr", "nl", "us", "ca", "au", "in", "eg", "sa", "ae", "jo", "lb", "ma", "qa", "kw", "tn", "dz", "iq", "sy",
         "ps", "om", "bh", "ly", "sd", "ye", "tk", "ml", "ga", "cf", "gq", "pw", "cc")
-_TLD_TOKENS = frozenset(skeleton(t) for t in TLDS) | {"http", "https", "www"}
+_DOT_TLD = re.compile(r"\.(?i:" + "|".join(TLDS) + r")\b")
 _LINK = re.compile(
     r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"'«»]+[^\s<>\"'«».,;:!?)\]]"
     r"|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + "|".join(TLDS) + r")\b(?:/[^\s<>\"'«»]*[^\s<>\"'«».,;:!?)])?"
@@ -29,9 +26,9 @@ _LINK = re.compile(
 _HOST = re.compile(r"(?i)^(?:[a-z]+://)?(?:[^@/\s]+@)?([^/:?#\s]+)")
 
 
-def links(body: str, tokens: set[str], allow_domains: Iterable[str] = ()) -> list[Span]:
+def links(body: str, allow_domains: Iterable[str] = ()) -> list[Span]:
     """URLs and bare domains, except those on the site's allowed domains."""
-    if not tokens & _TLD_TOKENS:
+    if "://" not in body and "www" not in body.lower() and not _DOT_TLD.search(body):
         return []
     allowed = tuple(d.lower() for d in allow_domains)
     out = []
@@ -48,7 +45,8 @@ def links(body: str, tokens: set[str], allow_domains: Iterable[str] = ()) -> lis
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?!\w)")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().-]{6,20}\d(?![\w])")
+_DIGIT_RUN = re.compile(r"[0-9٠-٩۰-۹]+")
+_PHONE_SEPARATORS = set(" \u00a0().-")
 _ANY_DIGIT = "0123456789٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹"
 
 
@@ -69,16 +67,37 @@ def personal_data(body: str) -> list[Span]:
     out: list[Span] = []
     if "@" in body:
         out += [m.span() for m in _EMAIL.finditer(body)]
-    if any(d in body for d in _ANY_DIGIT):
-        ascii_digits = body.translate(_DIGITS)  # same length: offsets hold
-        for m in _PHONE.finditer(ascii_digits):
-            start, end = m.span()
-            text = m.group()
-            trimmed = text.rstrip(" .-(")
-            end -= len(text) - len(trimmed)
-            if _is_phone(trimmed):
-                out.append((start, end))
+    if sum(map(body.count, _ANY_DIGIT)) >= 8:
+        out += [span for span in _number_groups(body) if _is_phone(_with_prefix(body, span))]
     return sorted(out)
+
+
+def _number_groups(body: str) -> list[Span]:
+    """Runs of digits joined by at most two separators each ('010 1234-5678', '(555) 123 4567')."""
+    groups: list[list[int]] = []
+    for m in _DIGIT_RUN.finditer(body):
+        start, end = m.span()
+        if groups:
+            gap = body[groups[-1][1]:start]
+            if len(gap) <= 2 and set(gap) <= _PHONE_SEPARATORS:
+                groups[-1][1] = end
+                continue
+        groups.append([start, end])
+    out = []
+    for start, end in groups:
+        if start >= 1 and body[start - 1] == "(":
+            start -= 1
+        if start >= 1 and body[start - 1] == "+":
+            start -= 1
+        before = body[start - 1] if start else " "
+        after = body[end] if end < len(body) else " "
+        if not (before.isalnum() or after.isalnum()):  # part of a word or an id: not a phone number
+            out.append((start, end))
+    return out
+
+
+def _with_prefix(body: str, span: Span) -> str:
+    return body[span[0]:span[1]].translate(_DIGITS)
 
 
 # ---- shouting ------------------------------------------------------------------------------
@@ -87,6 +106,11 @@ _UPPER = bytes(range(ord("A"), ord("Z") + 1))
 _NOT_UPPER = bytes(b for b in range(256) if b not in _UPPER)
 _NOT_LETTER = bytes(b for b in range(256) if not (65 <= b <= 90 or 97 <= b <= 122))
 _CAPS_RUN = re.compile(r"\b[A-Z][A-Z'’-]+(?:[\s,.!?]+[A-Z][A-Z'’-]*)*\b")
+
+
+def latin_letters(body: str) -> int:
+    """How many ASCII letters the body has (counted in C)."""
+    return len(body.encode("ascii", "ignore").translate(None, _NOT_LETTER))
 
 
 def shouting(body: str, ratio: float, min_letters: int) -> list[Span]:
@@ -103,22 +127,23 @@ def shouting(body: str, ratio: float, min_letters: int) -> list[Span]:
 
 # ---- repetition ----------------------------------------------------------------------------
 
-_PUNCT_RUNS = tuple(c * 3 for c in "!?.؟،,-_=*~#$@+")
+_PUNCT = "!?.؟،,-_=*~#$@+"
 _VOWELS = set("aeiouy")
-_KEYBOARD = ("qwert", "werty", "asdf", "sdfg", "dfgh", "fghj", "ghjk", "hjkl", "zxcv", "xcvb", "cvbn", "vbnm",
-             "uiop", "yuio")
+_KEYBOARD = re.compile("qwert|werty|asdf|sdfg|dfgh|fghj|ghjk|hjkl|zxcv|xcvb|cvbn|vbnm|uiop|yuio")
 
 
-def char_runs(body: str, run: int, tokens_with_runs: bool) -> list[Span]:
+def char_runs(body: str, run: int, tokens_with_runs: Iterable[str]) -> list[Span]:
     """The same character `run` or more times: '!!!!!!', 'sooooooo'."""
-    if not tokens_with_runs and not any(p in body for p in _PUNCT_RUNS):
+    pattern = re.compile(rf"(\S)\1{{{run - 1},}}")
+    if not any(pattern.search(t) for t in tokens_with_runs) and not any(c * run in body for c in _PUNCT):
         return []
-    return [m.span() for m in re.finditer(r"(\S)\1{%d,}" % (run - 1), body)]
+    return [m.span() for m in pattern.finditer(body)]
 
 
 def word_runs(folded: str, tokens: list[str], run: int) -> list[Span]:
     """The same word `run` or more times in a row: 'no no no no'."""
-    if not tokens or Counter(tokens).most_common(1)[0][1] < run:
+    # Adjacent equal tokens as bytes, so the search for `run` in a row happens in C.
+    if bytes(map(str.__eq__, tokens, tokens[1:])).find(b"\x01" * (run - 1)) == -1:
         return []
     spans = [m.span() for m in re.finditer(r"\S+", folded)]
     out = []
@@ -135,8 +160,8 @@ def word_runs(folded: str, tokens: list[str], run: int) -> list[Span]:
 
 def gibberish(folded: str, distinct: set[str]) -> list[Span]:
     """Keyboard mashing: long Latin tokens without vowels, or along a keyboard row."""
-    suspects = [t for t in distinct if len(t) >= 7 and t.isascii() and t.isalpha()
-                and (not _VOWELS & set(t) or any(k in t for k in _KEYBOARD))]
+    suspects = [t for t in [t for t in distinct if len(t) >= 7] if t.isascii() and t.isalpha()
+                and (not _VOWELS.intersection(t) or _KEYBOARD.search(t))]
     if not suspects:
         return []
     return sorted(span for t in suspects for span in _token_spans(folded, t))

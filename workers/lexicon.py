@@ -25,9 +25,9 @@ _VOWELS = set("aeiou")
 
 # Attached clitics. Normalised spelling: alef forms are plain alef, taa marbuta is haa.
 AR_PREFIXES = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل", "ولل", "فلل", "وب", "ول", "فب",
-               "فل", "وك", "يا", "ويا")
+               "فل", "وك", "يا", "ويا", "ياال", "يال")
 # Short stems (2 letters) take only the prefixes that cannot start an ordinary word with them.
-AR_PREFIXES_SHORT = ("و", "ف", "ال", "وال", "فال", "بال", "لل", "يا")
+AR_PREFIXES_SHORT = ("و", "ف", "ال", "وال", "فال", "بال", "لل", "يا", "ياال")
 AR_SUFFIXES = ("ه", "ها", "هم", "هن", "ك", "كم", "ي", "ين", "ون", "ات", "ان", "وا", "يه", "يين")
 
 
@@ -74,26 +74,32 @@ def arabic_forms(stem: str) -> set[str]:
 
 
 def mask_keys(key: str) -> set[str]:
-    """The ways a reader may hide letters of `key` with '*' or '@': any vowels, or any one or two letters."""
+    """`key` with any one letter, or (from four letters) any two, hidden by '*' or '@'.
+
+    Any number of hidden vowels is found through `vowel_key` instead.
+    """
     if len(key) < 3:
         return set()
-    chars = list(key)
-    vowels = [i for i, c in enumerate(chars) if c in _VOWELS][:6]
-    subsets: set[tuple[int, ...]] = set()
-    for n in range(1, len(vowels) + 1):
-        subsets.update(combinations(vowels, n))
-    subsets.update((i,) for i in range(len(chars)))
-    if len(chars) >= 4:
-        subsets.update(combinations(range(len(chars)), 2))
+    subsets: list[tuple[int, ...]] = [(i,) for i in range(len(key))]
+    if len(key) >= 4:
+        subsets += list(combinations(range(len(key)), 2))
     keys = set()
     for subset in subsets:
-        if len(subset) >= len(chars):
-            continue  # at least one letter must show
-        masked = chars[:]
+        masked = list(key)
         for i in subset:
             masked[i] = MASK
         keys.add("".join(masked))
     return keys
+
+
+def vowel_key(key: str) -> str:
+    """`key` with every vowel hidden: words a reader wrote with starred vowels share it ('sh*t', 'b**bs')."""
+    return "".join(MASK if c in _VOWELS else c for c in key)
+
+
+def mask_fits(masked: str, word: str) -> bool:
+    """True if `word` reads as `masked` with its stars filled in."""
+    return len(masked) == len(word) and all(m in (w, MASK) for m, w in zip(masked, word, strict=True))
 
 
 def _put(index: dict[str, Entry], key: str, entry: Entry, *, override: bool) -> None:
@@ -111,6 +117,7 @@ class Lexicon:
         self.words: dict[str, Entry] = {}
         self.masks: dict[str, Entry] = {}
         self.joined: dict[str, Entry] = {}
+        self.vowelless: dict[str, list[tuple[str, Entry]]] = {}
         self.phrases: dict[str, list[tuple[tuple[str, ...], Entry]]] = {}
         self.allow: frozenset[str] = frozenset()
 
@@ -147,6 +154,8 @@ class Lexicon:
                 _put(self.words, form, entry, override=override)
             for masked in mask_keys(key):
                 _put(self.masks, masked, entry, override=False)
+            if len(key) >= 3 and not _ARABIC_LETTER.match(key):
+                self.vowelless.setdefault(vowel_key(key), []).append((key, entry))
         elif all(len(t) == 1 for t in toks):
             # 'f.u.c.k' is matched only where letters are written apart, so 's.o.b.' does not flag 'sob'.
             _put(self.joined, "".join(toks), entry, override=override)
@@ -159,9 +168,16 @@ class Lexicon:
         """The entry a single normalised token stands for, masks included."""
         if key in self.allow:
             return None
-        if MASK in key:
-            return self.masks.get(key)
-        return self.words.get(key)
+        if MASK not in key:
+            return self.words.get(key)
+        entry = self.masks.get(key)
+        if entry is None:
+            shown = sum(c != MASK for c in key)
+            if shown and len(key) >= 3:
+                for word, candidate in self.vowelless.get(vowel_key(key), ()):
+                    if mask_fits(key, word) and word not in self.allow:
+                        return candidate
+        return entry
 
 
 @lru_cache(maxsize=1)

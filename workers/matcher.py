@@ -9,15 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workers.lexicon import SEVERITY_RANK, Entry, Lexicon
+from workers.lexicon import SEVERITY_RANK, Entry, Lexicon, mask_fits, mask_keys, vowel_key
 from workers.normalise import IGNORABLE, MASK, Folded, fold
 
 _SYMBOLS = str.maketrans({"$": "s", "!": "i", "|": "i", "+": "t", "@": MASK, "_": None, IGNORABLE: None})
-_RIGHT_ONLY = "!|+@"  # read as letters inside a word, but punctuation at its end ("great!")
+_RIGHT_ONLY = "!|"  # read as letters inside a word, but punctuation at its end ("great!")
 _LEFT_ONLY = "!|+"
 _RUN3 = re.compile(r"([^\W\d_])\1\1")
 _RUN_COLLAPSE = re.compile(r"([^\W\d_])\1{2,}")
-_SPLIT_LETTERS = "*"  # a lone star between spaced letters stands for a letter: "f * c k"
+_LONE_SYMBOLS = "$@*!|+"  # a lone symbol between spaced letters stands for a letter: "f * c k", "$ h i t"
 
 
 _COMMON_SINGLES = frozenset({"a", "i", "o", "و", "ا", "ي"})
@@ -64,6 +64,16 @@ class Matcher:
         self.lex = lexicon
         self.words = lexicon.words.keys()
         self.phrase_first = frozenset(lexicon.phrases)
+        # Phrase words a starred token may stand for, found the way single words are (Latin script only).
+        self.phrase_masks: dict[str, set[str]] = {}
+        self.phrase_vowelless: dict[str, set[str]] = {}
+        for seqs in lexicon.phrases.values():
+            for seq, _ in seqs:
+                for w in seq:
+                    if w.isascii():
+                        for key in mask_keys(w):
+                            self.phrase_masks.setdefault(key, set()).add(w)
+                        self.phrase_vowelless.setdefault(vowel_key(w), set()).add(w)
 
     def lookup_key(self, key: str) -> Entry | None:
         """The entry a token's key stands for: as written, with repeated letters collapsed, unstarred."""
@@ -103,29 +113,40 @@ class Matcher:
         found_spans: list[tuple[int, int, Entry]] = []
         for token, (entry, lead, trail) in hits.items():
             found_spans += [(s + lead, e - trail, entry) for s, e in _occurrences(skel, token)]
-        if distinct & self.phrase_first:
-            found_spans += self._phrases(skel, distinct)
-        singles = {t for t in distinct if len(t) == 1}
+        specials = {t: self._readings(t) for t in distinct if not t.isalnum()}
+        present = distinct.union(*specials.values()) if specials else distinct
+        if present & self.phrase_first:
+            found_spans += self._phrases(skel, present, specials)
+        singles = {t for t in distinct if len(t) == 1 and (t.isalpha() or t in _LONE_SYMBOLS)}
         if len(singles - _COMMON_SINGLES) >= 1 and len(singles) >= 2:
             found_spans += self._spaced(skel, tokens)
         return self._resolve(body, folded, found_spans)
 
-    def _phrases(self, skel: str, distinct: set[str]) -> list[tuple[int, int, Entry]]:
-        cleaned = distinct | {_trim(t)[0] for t in distinct if not t.isalnum()}
-        candidates = [(seq, e) for first in distinct & self.phrase_first for seq, e in self.lex.phrases[first]
-                      if cleaned.issuperset(seq)]
+    def _readings(self, token: str) -> set[str]:
+        """The phrase words a token with symbols may stand for: 'j@b' -> {'j*b', 'job'}."""
+        key = _trim(token)[0].translate(_SYMBOLS)
+        readings = {key, key.strip(MASK)}
+        if MASK in key:
+            readings |= self.phrase_masks.get(key, set())
+            readings |= {w for w in self.phrase_vowelless.get(vowel_key(key), ()) if mask_fits(key, w)}
+        return readings
+
+    def _phrases(self, skel: str, present: set[str],
+                 specials: dict[str, set[str]]) -> list[tuple[int, int, Entry]]:
+        candidates = [(seq, e) for first in present & self.phrase_first for seq, e in self.lex.phrases[first]
+                      if present.issuperset(seq)]
         if not candidates:
             return []
         spans = []
         for m in re.finditer(r"\S+", skel):
-            word, lead, trail = _trim(m.group())
-            spans.append((m.start() + lead, m.end() - trail, word))
-        words = [w for _, _, w in spans]
+            token = m.group()
+            _, lead, trail = _trim(token)
+            spans.append((m.start() + lead, m.end() - trail, specials.get(token, {token})))
         out = []
         for seq, entry in candidates:
             n = len(seq)
-            for i in range(len(words) - n + 1):
-                if words[i] == seq[0] and tuple(words[i:i + n]) == seq:
+            for i in range(len(spans) - n + 1):
+                if all(seq[j] in spans[i + j][2] for j in range(n)):
                     out.append((spans[i][0], spans[i + n - 1][1], entry))
         return out
 
@@ -134,11 +155,11 @@ class Matcher:
         out = []
         run: list[str] = []
         for token in [*tokens, ""]:
-            if len(token) == 1 and (token.isalpha() or token == _SPLIT_LETTERS):
+            if len(token) == 1 and (token.isalpha() or token in _LONE_SYMBOLS):
                 run.append(token)
                 continue
             if len(run) >= 3:
-                letters = "".join(run)
+                letters = "".join(run).translate(_SYMBOLS)
                 entry = self.lex.joined.get(letters) or self.lookup_key(letters)
                 if entry is not None:
                     pattern = r"(?<!\S)" + r"\s+".join(map(re.escape, run)) + r"(?!\S)"

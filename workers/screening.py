@@ -21,8 +21,6 @@ from workers.matcher import Matcher
 from workers.normalise import Folded, fold
 
 SEVERITY_WEIGHT = {"low": 10, "medium": 25, "high": 50}
-_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _RUN3 = re.compile(r"([^\W\d_])\1\1")
 
 
@@ -65,6 +63,7 @@ class Analysis:
     folded: Folded
     tokens: list[str]
     flags: list[Flag]
+    language: str | None
 
     @property
     def fingerprint(self) -> str:
@@ -91,11 +90,17 @@ def risk_score(flags: Iterable[Flag]) -> int:
     return min(100, total)
 
 
-def guess_language(body: str) -> str | None:
-    """'ar' or 'en' by which script has more letters; None where neither has any."""
-    arabic, latin = len(_ARABIC.findall(body)), len(_LATIN.findall(body))
-    if not arabic and not latin:
-        return None
+def guess_language(tokens: Iterable[str], body: str) -> str | None:
+    """'ar' or 'en' by which script more of the distinct words are written in; None where neither."""
+    arabic = latin = 0
+    for token in tokens:
+        first = token[0]
+        if "\u0600" <= first <= "\u06ff":
+            arabic += 1
+        elif "a" <= first <= "z":
+            latin += 1
+    if not arabic and not filters.latin_letters(body):
+        return None  # folding reads digits as letters ('1' as 'i'): only real letters make a language
     return "ar" if arabic >= latin else "en"
 
 
@@ -130,7 +135,7 @@ class Screener:
                               [Evidence(m.start, m.end, m.text) for m in matches]))
         personal = filters.personal_data(body)
         # An email address is personal data, not also a link to its domain.
-        spans = [(s, e) for s, e in filters.links(body, distinct, self.policy.link_allow_domains)
+        spans = [(s, e) for s, e in filters.links(body, self.policy.link_allow_domains)
                  if not any(ps <= s < pe for ps, pe in personal)]
         if spans:
             flags.append(self._flag("link", f"Contains {len(spans)} link(s).", body, spans))
@@ -139,13 +144,13 @@ class Screener:
         spans = filters.shouting(body, t.shouting_ratio, t.shouting_min_letters)
         if spans:
             flags.append(self._flag("shouting", "Written mostly in capitals.", body, spans))
-        runs = any(_RUN3.search(tok) for tok in distinct if len(tok) >= 3)
+        runs = [tok for tok in distinct if len(tok) >= t.repeat_char_run and _RUN3.search(tok)]
         spans = sorted(filters.char_runs(body, t.repeat_char_run, runs)
                        + [folded.span(*s) for s in filters.word_runs(folded.text, tokens, t.repeat_word_run)]
                        + [folded.span(*s) for s in filters.gibberish(folded.text, distinct)])
         if spans:
             flags.append(self._flag("repetition", "Repeated characters or words, or keyboard mashing.", body, spans))
-        return Analysis(body, folded, tokens, flags)
+        return Analysis(body, folded, tokens, flags, guess_language(distinct, body))
 
     def finish(self, analysis: Analysis, context: Context) -> Result:
         """Add the flags that depend on the author's history and the site's recent comments."""
@@ -169,7 +174,7 @@ class Screener:
                               f"{context.rejected} of this author's {total} decided comments were rejected."))
         if context.earlier_comments == 0:
             flags.append(Flag("new_author", sev["new_author"], "First comment from this author on this site."))
-        return Result(flags=flags, risk=risk_score(flags), language=guess_language(analysis.body))
+        return Result(flags=flags, risk=risk_score(flags), language=analysis.language)
 
     def screen(self, body: str, context: Context | None = None) -> Result:
         """Every filter; without a context, as for an author with history and no recent comments."""

@@ -1,0 +1,1 @@
+"""Benchmarks and measurements; run with `make bench` and `make eval`."""
