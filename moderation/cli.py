@@ -75,3 +75,18 @@ def post_comment_cmd(url: str, site: str | None, secret: str | None, article: st
     status, answer = post_comment(url, site, secret, payload, idempotency_key=idempotency_key)
     click.echo(f"{status} {json.dumps(answer, ensure_ascii=False)}")
     sys.exit(0 if status < 400 else 1)
+
+
+@main.command("check-policy")
+@click.argument("path", type=click.Path(dir_okay=False))
+def check_policy(path: str) -> None:
+    """Validate a screening policy file; print what each site gets, or the first problem found."""
+    from moderation.config import ConfigError
+    from moderation.sitepolicy import Policies
+
+    try:
+        policies = Policies.load(path)
+    except ConfigError as err:
+        click.echo(str(err), err=True)
+        sys.exit(1)
+    click.echo(f"{path}: valid; sites with their own section: {', '.join(sorted(policies.sites)) or 'none'}")

@@ -60,6 +60,13 @@ def better_profanity_entries() -> tuple[Entry, ...]:
 
 
 @lru_cache(maxsize=1)
+def default_allow() -> tuple[str, ...]:
+    """Words never flagged on any site: ordinary words that a listed word plus a clitic spells."""
+    lines = (DATA / "ar_allow.txt").read_text(encoding="utf-8").splitlines()
+    return tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
 def default_entries() -> tuple[Entry, ...]:
     """Every shipped list: better-profanity's, our English additions, Arabic."""
     return (*better_profanity_entries(), *_read_tsv(DATA / "en_extra.tsv", "en"), *_read_tsv(DATA / "ar.tsv", "ar"))
@@ -131,7 +138,7 @@ class Lexicon:
         for override, group in ((False, entries), (True, extra)):
             for entry in group:
                 lex._add(entry, removed, grades, override=override)
-        lex.allow = frozenset(skeleton(w) for w in allow)
+        lex.allow = frozenset(skeleton(w) for w in (*default_allow(), *allow))
         return lex
 
     def _add(self, entry: Entry, removed: set[str], grades: dict[str, str], *, override: bool) -> None:

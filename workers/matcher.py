@@ -7,6 +7,7 @@ symbols, repeated letters or letters written apart take a slower, per-token path
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from workers.lexicon import SEVERITY_RANK, Entry, Lexicon, mask_fits, mask_keys, vowel_key
@@ -42,6 +43,10 @@ class Match:
     end: int
     text: str
     entry: Entry
+
+
+def _is_format(body: str, folded: Folded, i: int) -> bool:
+    return unicodedata.category(body[folded.span(i, i + 1)[0]]) == "Cf"
 
 
 def _trim(token: str) -> tuple[str, int, int]:
@@ -173,9 +178,15 @@ class Matcher:
         found.sort(key=lambda f: (f[0], -(f[1] - f[0]), -SEVERITY_RANK[f[2].severity]))
         out: list[Match] = []
         last_end = -1
+        text = folded.text
         for s, e, entry in found:
             if s < last_end:
                 continue
+            # Invisible format characters around a word are not the word (its diacritics are).
+            while s < e - 1 and text[s] == IGNORABLE and _is_format(body, folded, s):
+                s += 1
+            while e - 1 > s and text[e - 1] == IGNORABLE and _is_format(body, folded, e - 1):
+                e -= 1
             bs, be = folded.span(s, e)
             out.append(Match(bs, be, body[bs:be], entry))
             last_end = e

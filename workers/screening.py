@@ -18,7 +18,7 @@ from moderation.sitepolicy import Policies, SitePolicy
 from workers import filters
 from workers.lexicon import SEVERITY_RANK, Entry, Lexicon, default_entries
 from workers.matcher import Matcher
-from workers.normalise import Folded, fold
+from workers.normalise import LETTER_SYMBOLS, Folded, fold
 
 SEVERITY_WEIGHT = {"low": 10, "medium": 25, "high": 50}
 _RUN3 = re.compile(r"([^\W\d_])\1\1")
@@ -68,7 +68,8 @@ class Analysis:
     @property
     def fingerprint(self) -> str:
         """Same words after normalisation, same fingerprint: the key of the duplicate filter."""
-        text = " ".join(self.tokens) or self.body.strip()  # a comment of emoji only is its own text
+        words = [w for w in (t.strip(LETTER_SYMBOLS) for t in self.tokens) if w]
+        text = " ".join(words) or self.body.strip()  # a comment of emoji only is its own text
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 

@@ -1,0 +1,92 @@
+"""Filters that need Redis, through the API and a real worker: duplicate, flood, new_author, author_history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.conftest import ADMIN_HEADERS, payload, submit
+
+
+def flags_of(client: FlaskClient, cid: str) -> dict[str, Any]:
+    detail = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
+    return {f["code"]: f for f in detail["flags"]}
+
+
+def author(i: int) -> dict[str, str]:
+    return {"name": f"Reader {i}", "email": f"reader{i}@example.com"}
+
+
+def test_first_comment_is_new_author_then_not(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    first = submit(client, payload("first words", author=author(1))).json["id"]
+    second = submit(client, payload("second words", author=author(1))).json["id"]
+    other_site = submit(client, payload("hi", author=author(1)), site="other", secret="other-secret").json["id"]
+    work()
+    assert flags_of(client, first)["new_author"]["severity"] == "low"
+    assert "new_author" not in flags_of(client, second)
+    assert "new_author" in flags_of(client, other_site)  # history is per site
+
+
+def test_author_with_rejections_is_flagged(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    ids = [submit(client, payload(f"comment {i}", author=author(2))).json["id"] for i in range(4)]
+    work()
+    for cid in ids[:3]:
+        client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS,
+                    json={"action": "reject", "reason": "abuse"})
+    later = submit(client, payload("I am back", author=author(2))).json["id"]
+    work()
+    history = flags_of(client, later)["author_history"]
+    assert history["severity"] == "high"
+    assert "3 of this author's 3" in history["message"]
+    assert "author_history" not in flags_of(client, ids[3])  # screened before any rejection
+
+
+def test_duplicate_text_on_the_same_site(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    first = submit(client, payload("Buy cheap watches now", author=author(3))).json["id"]
+    copy = submit(client, payload("buy  CHEAP watches, now!", author=author(4))).json["id"]
+    other = submit(client, payload("Buy cheap watches now", author=author(5)), site="other",
+                   secret="other-secret").json["id"]
+    work()
+    assert "duplicate" not in flags_of(client, first)
+    dup = flags_of(client, copy)["duplicate"]
+    assert first in dup["message"]
+    assert dup["evidence"] == [{"start": 0, "end": len("buy  CHEAP watches, now!"), "text": "buy  CHEAP watches, now!"}]
+    assert "duplicate" not in flags_of(client, other)
+
+
+def test_flood_from_one_email_is_flagged(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    ids = [submit(client, payload(f"message {i}", author=author(6))).json["id"] for i in range(7)]
+    work()
+    assert "flood" not in flags_of(client, ids[4])
+    flood = flags_of(client, ids[6])["flood"]
+    assert flood["message"].startswith("7 comments from this email")
+
+
+def test_flood_from_one_address_is_flagged(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    ids = [submit(client, payload(f"hello {i}", author=author(100 + i), client={"ip": "192.0.2.9"})).json["id"]
+           for i in range(17)]
+    work()
+    assert "flood" not in flags_of(client, ids[14])
+    assert "address" in flags_of(client, ids[16])["flood"]["message"]
+
+
+def test_intake_answers_429_past_the_limit_with_retry_after(app, redis) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    for i in range(30):
+        assert submit(client, payload(f"note {i}", author=author(7))).status_code == 202
+    r = submit(client, payload("one too many", author=author(7)))
+    assert r.status_code == 429
+    assert r.json["error"] == "rate_limited"
+    assert 590 <= int(r.headers["Retry-After"]) <= 600
+    assert len(list(redis.scan_iter("mod:comment:*"))) == 30
+    # Another author is not affected.
+    assert submit(client, payload("hello", author=author(8))).status_code == 202
+
+
+def test_no_email_or_address_appears_in_key_names(client: FlaskClient, redis, work) -> None:  # type: ignore[no-untyped-def]
+    submit(client, payload("hi", author={"name": "N", "email": "secret.person@example.org"},
+                           client={"ip": "198.51.100.77"}))
+    work()
+    keys = " ".join(redis.scan_iter("*"))
+    assert "secret.person" not in keys and "198.51.100.77" not in keys
