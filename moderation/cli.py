@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -90,3 +91,89 @@ def check_policy(path: str) -> None:
         click.echo(str(err), err=True)
         sys.exit(1)
     click.echo(f"{path}: valid; sites with their own section: {', '.join(sorted(policies.sites)) or 'none'}")
+
+
+def _redis() -> Any:
+    from moderation.config import Settings
+    from moderation.connections import rq_connection, text_twin
+
+    return text_twin(rq_connection(Settings.from_env().redis_url))
+
+
+@main.group()
+def moderators() -> None:
+    """Manage moderators and their tokens (talks to REDIS_URL directly; recorded in the audit log as 'cli')."""
+
+
+@moderators.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator", show_default=True)
+def create_moderator(name: str, role: str) -> None:
+    """Create a moderator and print their token, once."""
+    from moderation.accounts import Accounts
+    from moderation.errors import ModerationError
+
+    try:
+        moderator, token = Accounts(_redis()).create(name, role, actor="cli")
+    except ModerationError as err:
+        raise click.ClickException(f"{err.message} {err.fields or ''}".strip()) from None
+    click.echo(f"created {moderator.role} {moderator.name}; token (shown once): {token}")
+
+
+@moderators.command("list")
+def list_moderators() -> None:
+    """List moderators (never their tokens)."""
+    from moderation.accounts import Accounts
+
+    for m in Accounts(_redis()).all():
+        click.echo(f"{m['name']}\t{m['role']}\tcreated by {m['created_by']}")
+
+
+@moderators.command("revoke")
+@click.argument("name")
+def revoke_moderator(name: str) -> None:
+    """Revoke a moderator's token; it stops working at once."""
+    from moderation.accounts import Accounts
+    from moderation.errors import ModerationError
+
+    try:
+        Accounts(_redis()).revoke(name, actor="cli")
+    except ModerationError as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"revoked {name}")
+
+
+@main.group()
+def webhooks() -> None:
+    """Outgoing events that could not be delivered."""
+
+
+@webhooks.command("dead")
+def dead() -> None:
+    """List events whose last delivery try failed."""
+    from moderation import events
+
+    for ev in events.dead_letters(_redis()):
+        click.echo(f"{ev['id']}\t{ev['site']}\t{ev['event']}\t{ev['attempts']} tries\t{ev['last_error']}")
+
+
+@webhooks.command("replay")
+@click.argument("event_ids", nargs=-1)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every dead event.")
+def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
+    """Queue dead events for delivery again, with their original event ids."""
+    from rq import Queue
+
+    from moderation import events
+    from moderation.config import Settings
+    from moderation.connections import rq_connection
+
+    settings = Settings.from_env()
+    redis = _redis()
+    ids = [e["id"] for e in events.dead_letters(redis, limit=10_000)] if replay_all else list(event_ids)
+    if not ids:
+        raise click.UsageError("Name event ids or pass --all.")
+    queue = Queue(events.WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url))
+    for event_id in ids:
+        ok = events.replay(redis, queue, event_id, settings.webhook_retry_intervals)
+        click.echo(f"{event_id}\t{'queued' if ok else 'not dead: skipped'}")

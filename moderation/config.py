@@ -44,13 +44,20 @@ class Settings:
     signature_window: int = 300
     idempotency_ttl: int = 24 * 3600
     max_request_bytes: int = 64 * 1024
+    callbacks: Mapping[str, str] = field(default_factory=dict)
+    lease_seconds: int = 300
+    webhook_retry_intervals: tuple[int, ...] = (10, 30, 60, 300, 900, 3600, 3600, 3600)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from `REDIS_URL` and the `MODERATION_*` variables."""
+        """Build settings from `REDIS_URL` and the `MODERATION_*` variables (what workers and the CLI need)."""
+        from moderation.events import parse_callbacks, parse_intervals
+
         env = os.environ if environ is None else environ
         return cls(
             redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
             sites=parse_sites(env.get("MODERATION_SITES")),
             admin_token=env.get("MODERATION_ADMIN_TOKEN", ""),
+            callbacks=parse_callbacks(env.get("MODERATION_SITE_CALLBACKS")),
+            webhook_retry_intervals=parse_intervals(env.get("MODERATION_WEBHOOK_RETRY_INTERVALS")),
         )

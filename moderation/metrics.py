@@ -8,6 +8,7 @@ from redis.client import Pipeline
 INTAKE = "mod:metrics:intake"  # hash: HTTP status -> responses
 DECISIONS = "mod:metrics:decisions"  # hash: action -> decisions
 SCREENING = "mod:metrics:screening"  # hash: count, sum_us, le_<seconds> buckets
+WEBHOOKS = "mod:metrics:webhooks"  # hash: delivered, retried, dead -> count
 SCREENING_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 
 

@@ -17,4 +17,7 @@ RECEIVED = "received"
 PENDING_REVIEW = "pending_review"
 PUBLISHED = "published"
 REJECTED = "rejected"
-STATUSES = (RECEIVED, PENDING_REVIEW, PUBLISHED, REJECTED)
+# Approved, but a reply whose parent is not published yet: it is published with its parent.
+APPROVED = "approved"
+STATUSES = (RECEIVED, PENDING_REVIEW, APPROVED, PUBLISHED, REJECTED)
+SEVERITIES = ("low", "medium", "high")

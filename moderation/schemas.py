@@ -89,6 +89,7 @@ class QueueQuery(Schema):
     site = fields.String()
     article_id = fields.String()
     flag = fields.String()
+    severity = fields.String(validate=validate.OneOf([*policy.SEVERITIES, "none"]))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String()
 
@@ -209,3 +210,165 @@ class ModCommentOut(Schema):
 class QueuePageOut(Schema):
     items = fields.List(fields.Nested(ModCommentOut), required=True)
     next_cursor = fields.String(allow_none=True)
+
+
+# ---- the moderation desk ---------------------------------------------------------------------
+
+class ClaimIn(Schema):
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
+    site = fields.String()
+    article_id = fields.String()
+    flag = fields.String()
+    severity = fields.String(validate=validate.OneOf([*policy.SEVERITIES, "none"]))
+
+
+class BulkDecisionIn(DecisionIn):
+    ids = fields.List(fields.String(validate=validate.Length(min=1, max=40)), required=True,
+                      validate=validate.Length(min=1, max=100))
+
+
+class ReversalIn(Schema):
+    note = Text(max_chars=policy.NOTE_MAX_CHARS)
+
+
+class ModeratorIn(Schema):
+    name = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z0-9][a-z0-9_.-]{0,39}$", error="1-40 lowercase letters, digits, '.', '_' or '-'."))
+    role = fields.String(load_default="moderator", validate=validate.OneOf(["moderator", "admin"]))
+
+
+class BanIn(Schema):
+    email = fields.Email()
+    ip = fields.IP()
+    until = fields.AwareDateTime(format="iso", default_timezone=None)
+    reason = Text(max_chars=500)
+
+    @validates_schema
+    def _one_target(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("email" in data) == ("ip" in data):
+            raise ValidationError("Give either email or ip.", "_schema")
+
+
+class AuditQuery(Schema):
+    comment_id = fields.String()
+    moderator = fields.String()
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(validate=validate.Regexp(r"^\d+-\d+$", error="Not a cursor this API returned."))
+
+
+class ClaimInfoOut(Schema):
+    moderator = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class RecentCommentOut(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True)
+    article_id = fields.String()
+    created_at = fields.String(required=True)
+    body = fields.String(required=True)
+
+
+class AuthorHistoryOut(Schema):
+    approved = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    comments = fields.Integer(required=True)
+    recent = fields.List(fields.Nested(RecentCommentOut), required=True)
+
+
+class DeskCommentOut(ModCommentOut):
+    """A comment on the desk: what the moderation API shows, with its claim and the author's history."""
+
+    claim = fields.Nested(ClaimInfoOut, allow_none=True)
+    author_history = fields.Nested(AuthorHistoryOut)
+
+
+class DeskPageOut(Schema):
+    items = fields.List(fields.Nested(DeskCommentOut), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class ClaimOut(Schema):
+    items = fields.List(fields.Nested(DeskCommentOut), required=True)
+    lease_seconds = fields.Integer(required=True)
+
+
+class BulkResultOut(Schema):
+    id = fields.String(required=True)
+    status = fields.String()
+    error = fields.String()
+    message = fields.String()
+
+
+class BulkOut(Schema):
+    results = fields.List(fields.Nested(BulkResultOut), required=True)
+
+
+class ModeratorOut(Schema):
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    created_by = fields.String()
+    created_ms = fields.Integer()
+
+
+class ModeratorCreatedOut(ModeratorOut):
+    token = fields.String(required=True, metadata={"description": "Shown this once; only its hash is stored."})
+
+
+class ModeratorListOut(Schema):
+    moderators = fields.List(fields.Nested(ModeratorOut), required=True)
+
+
+class BanOut(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    value = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+    until_ms = fields.Integer(allow_none=True)
+    created_ms = fields.Integer(required=True)
+    created_by = fields.String(required=True)
+
+
+class BanListOut(Schema):
+    bans = fields.List(fields.Nested(BanOut), required=True)
+
+
+class AuditEntryOut(Schema):
+    id = fields.String(required=True)
+    actor = fields.String(required=True)
+    action = fields.String(required=True)
+    target = fields.String(required=True)
+    comment_id = fields.String(allow_none=True)
+    at_ms = fields.Integer(required=True)
+    details = fields.Dict(required=True)
+
+
+class AuditPageOut(Schema):
+    entries = fields.List(fields.Nested(AuditEntryOut), required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class SiteStatsOut(Schema):
+    pending = fields.Integer(required=True)
+    oldest_pending_seconds = fields.Float(allow_none=True)
+
+
+class StatsOut(Schema):
+    sites = fields.Dict(keys=fields.String(), values=fields.Nested(SiteStatsOut), required=True)
+    decisions_by_moderator = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(),
+                                                                                  values=fields.Integer()))
+    median_seconds_to_decision = fields.Float(allow_none=True)
+    decisions_measured = fields.Integer(required=True)
+
+
+class DeadLetterOut(Schema):
+    id = fields.String(required=True)
+    site = fields.String(required=True)
+    url = fields.String(required=True)
+    event = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    last_error = fields.String(allow_none=True)
+
+
+class DeadLetterListOut(Schema):
+    events = fields.List(fields.Nested(DeadLetterOut), required=True)

@@ -25,7 +25,8 @@ from redis import Redis, WatchError
 from rq.queue import Queue
 
 from moderation import metrics, policy, queues
-from moderation.errors import CommentNotFound, IdempotencyConflict, NotPending, RateLimited, ValidationFailed
+from moderation.bans import AuthorBanned, Bans
+from moderation.errors import CommentNotFound, IdempotencyConflict, RateLimited, ValidationFailed
 
 P = "mod:"
 QUEUE_ALL = P + "queue:all"
@@ -46,6 +47,29 @@ def article_queue_key(site: str, article_id: str) -> str:
 
 def flag_queue_key(code: str) -> str:
     return f"{P}queue:flag:{code}"
+
+
+def severity_queue_key(severity: str) -> str:
+    """Pending comments by their strongest flag's severity ('none' for unflagged ones)."""
+    return f"{P}queue:severity:{severity}"
+
+
+def age_key(site: str) -> str:
+    """Pending comments of a site by creation time, for the oldest pending age."""
+    return f"{P}queue:age:{site}"
+
+
+def replies_key(parent_id: str) -> str:
+    return f"{P}replies:{parent_id}"
+
+
+def published_version_key(site: str, article_id: str) -> str:
+    """Bumped on every change to an article's published list: the public ETag."""
+    return f"{P}published:{site}:{article_id}:version"
+
+
+def lease_key(comment_id: str) -> str:
+    return f"{P}lease:{comment_id}"
 
 
 def published_key(site: str, article_id: str) -> str:
@@ -88,6 +112,21 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def filter_keys(site: str | None = None, article_id: str | None = None, flag: str | None = None,
+                severity: str | None = None) -> list[str]:
+    """The pending indexes whose intersection is what the filters select, narrowest first."""
+    keys = []
+    if site and article_id:
+        keys.append(article_queue_key(site, article_id))
+    elif site:
+        keys.append(site_queue_key(site))
+    if flag:
+        keys.append(flag_queue_key(flag))
+    if severity:
+        keys.append(severity_queue_key(severity))
+    return keys or [QUEUE_ALL]
+
+
 def new_comment_id(created_ms: int) -> str:
     """A lowercase id that sorts by creation time and cannot be guessed."""
     return f"{created_ms:011x}{secrets.token_hex(5)}"
@@ -127,6 +166,7 @@ class Comment:
     screened_ms: int | None = None
     decision: dict[str, Any] | None = None
     published_ms: int | None = None
+    events: int = 0  # outgoing events so far; the next one's id is "<id>-<events + 1>"
 
     _OPTIONAL_STR = ("article_title", "parent_id", "language", "client_ip", "user_agent")
 
@@ -155,6 +195,7 @@ class Comment:
             screened_ms=int(h["screened_ms"]) if "screened_ms" in h else None,
             decision=json.loads(h["decision"]) if "decision" in h else None,
             published_ms=int(h["published_ms"]) if "published_ms" in h else None,
+            events=int(h.get("events") or 0),
         )
 
     def status_view(self) -> dict[str, Any]:
@@ -173,6 +214,10 @@ class Comment:
             "created_at": _dt(self.created_ms), "published_at": _dt(self.published_ms),
         }
 
+    def event_view(self) -> dict[str, Any]:
+        """The public fields, as JSON text, for the site's outgoing event."""
+        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.public_view().items()}
+
     def moderator_view(self) -> dict[str, Any]:
         """Everything, for the moderation desk."""
         decision = None
@@ -189,11 +234,30 @@ class Comment:
             "screened_at": _dt(self.screened_ms), "decision": decision,
         }
 
+    @property
+    def top_severity(self) -> str:
+        ranks = {s: i for i, s in enumerate(policy.SEVERITIES)}
+        return max((f["severity"] for f in self.flags), key=ranks.__getitem__, default="none")
+
     def queue_keys(self) -> list[str]:
         """Every pending index this comment sits in while it waits for review."""
-        keys = [QUEUE_ALL, site_queue_key(self.site), article_queue_key(self.site, self.article_id)]
+        keys = [QUEUE_ALL, site_queue_key(self.site), article_queue_key(self.site, self.article_id),
+                severity_queue_key(self.top_severity)]
         keys += [flag_queue_key(code) for code in sorted({f["code"] for f in self.flags})]
         return keys
+
+    def enqueue_for_review(self, pipe: Any) -> None:
+        """Add to every pending index (inside the caller's transaction)."""
+        score = queue_score(self.risk or 0, self.created_ms)
+        for qkey in self.queue_keys():
+            pipe.zadd(qkey, {self.id: score})
+        pipe.zadd(age_key(self.site), {self.id: self.created_ms})
+
+    def dequeue_from_review(self, pipe: Any) -> None:
+        """Remove from every pending index (inside the caller's transaction)."""
+        for qkey in self.queue_keys():
+            pipe.zrem(qkey, self.id)
+        pipe.zrem(age_key(self.site), self.id)
 
 
 @dataclass(frozen=True)
@@ -279,6 +343,8 @@ class CommentStore:
                     queues.enqueue_screening(self.queue, comment.id, pipeline=pipe)  # opens the MULTI
                     pipe.hset(comment_key(comment.id), mapping=comment.to_hash())
                     self._remember_author(pipe, comment)
+                    if comment.parent_id:
+                        pipe.sadd(replies_key(comment.parent_id), comment.id)
                     if idem:
                         pipe.hset(idem, mapping={"comment_id": comment.id,
                                                  "body_sha256": hashlib.sha256(raw_body).hexdigest()})
@@ -302,16 +368,21 @@ class CommentStore:
 
     def check_rate(self, site: str, email: str, ip: str | None, *, window_seconds: int,
                    per_author: int, per_address: int) -> None:
-        """Refuse (429) an author or address past its limit in the window, saying when to come back."""
+        """Refuse a banned author or address (403), or one past its limit in the window (429, saying
+        when to come back); one round trip."""
         now = now_ms()
         since = now - window_seconds * 1000
         keys = [(author_comments_key(site, email), per_author, "this email")]
         if ip:
             keys.append((address_key(site, ip), per_address, "this address"))
+        ban_keys = Bans(self.redis).check_keys(email, ip)
         with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(*ban_keys)
             for key, _, _ in keys:
                 pipe.zcount(key, since, "+inf")
-            counts = pipe.execute()
+            banned, *counts = pipe.execute()
+        if banned:
+            raise AuthorBanned()
         for (key, limit, who), count in zip(keys, counts, strict=True):
             if count >= limit:
                 # The comment that must leave the window before one more fits.
@@ -399,24 +470,19 @@ class CommentStore:
 
     def queue_page(
         self, *, limit: int, cursor: str | None = None, site: str | None = None,
-        article_id: str | None = None, flag: str | None = None,
+        article_id: str | None = None, flag: str | None = None, severity: str | None = None,
     ) -> tuple[list[Comment], str | None]:
-        """Pending comments, highest risk then oldest, through the narrowest index the filters allow."""
-        if site and article_id:
-            key = article_queue_key(site, article_id)
-        elif site:
-            key = site_queue_key(site)
-        elif flag:
-            key = flag_queue_key(flag)
-        else:
-            key = QUEUE_ALL
+        """Pending comments, highest risk then oldest, walked through the first index the filters name."""
+        keys = filter_keys(site, article_id, flag, severity)
 
         def keep(c: Comment) -> bool:
             return (c.status == policy.PENDING_REVIEW
+                    and (not site or c.site == site)
                     and (not article_id or c.article_id == article_id)
-                    and (not flag or any(f["code"] == flag for f in c.flags)))
+                    and (not flag or any(f["code"] == flag for f in c.flags))
+                    and (not severity or c.top_severity == severity))
 
-        return self._page(key, limit, cursor, keep=keep)
+        return self._page(keys[0], limit, cursor, keep=keep)
 
     def public_page(
         self, site: str, article_id: str, *, limit: int, cursor: str | None = None, newest_first: bool = False,
@@ -424,6 +490,10 @@ class CommentStore:
         """Published comments of one article, by the time they were written."""
         return self._page(published_key(site, article_id), limit, cursor, reverse=newest_first,
                           keep=lambda c: c.status == policy.PUBLISHED)
+
+    def published_version(self, site: str, article_id: str) -> int:
+        """A number that changes with every change to the article's published list."""
+        return int(self.redis.get(published_version_key(site, article_id)) or 0)
 
     def public_count(self, site: str, article_id: str) -> int:
         """The number of published comments; the same set as the list, so they always agree."""
@@ -455,53 +525,9 @@ class CommentStore:
                     if language and not comment.language:
                         fields["language"] = language
                     pipe.hset(key, mapping=fields)
-                    score = queue_score(risk, comment.created_ms)
-                    for qkey in comment.queue_keys():
-                        pipe.zadd(qkey, {comment.id: score})
+                    comment.enqueue_for_review(pipe)
                     metrics.observe_screening(pipe, seconds)
                     pipe.execute()
                     return True
-                except WatchError:
-                    continue
-
-    # ---- decisions --------------------------------------------------------------------------
-
-    def decide(
-        self, comment_id: str, *, action: str, moderator: str, reason: str | None = None, note: str | None = None,
-    ) -> Comment:
-        """Approve or reject a pending comment; publishing and the count change in the same transaction."""
-        key = comment_key(comment_id)
-        while True:
-            with self.redis.pipeline() as pipe:
-                try:
-                    pipe.watch(key)
-                    h = pipe.hgetall(key)
-                    if not h:
-                        raise CommentNotFound()
-                    comment = Comment.from_hash(h)  # type: ignore[arg-type]
-                    if comment.status != policy.PENDING_REVIEW:
-                        raise NotPending(f"The comment is {comment.status}, not pending review.")
-                    decided = now_ms()
-                    if action == "reject":
-                        reason = reason or policy.DEFAULT_REJECT_REASON
-                    comment.decision = {"action": action, "reason": reason, "note": note,
-                                        "moderator": moderator, "decided_ms": decided}
-                    comment.status = policy.PUBLISHED if action == "approve" else policy.REJECTED
-                    pipe.multi()
-                    fields: dict[Any, Any] = {
-                        "status": comment.status, "decision": json.dumps(comment.decision, ensure_ascii=False),
-                    }
-                    if action == "approve":
-                        comment.published_ms = decided
-                        fields["published_ms"] = str(decided)
-                        pipe.zadd(published_key(comment.site, comment.article_id), {comment.id: comment.created_ms})
-                    pipe.hset(key, mapping=fields)
-                    for qkey in comment.queue_keys():
-                        pipe.zrem(qkey, comment.id)
-                    pipe.hincrby(author_key(comment.site, comment.author_email),
-                                 "approved" if action == "approve" else "rejected", 1)
-                    metrics.count_decision(pipe, action)
-                    pipe.execute()
-                    return comment
                 except WatchError:
                     continue

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from moderation.config import DEFAULT_REDIS_URL, Settings, parse_sites
+from moderation.events import parse_callbacks, parse_intervals
 from moderation.sitepolicy import Policies
 
 DEFAULTS: dict[str, Any] = {
@@ -19,11 +20,14 @@ DEFAULTS: dict[str, Any] = {
     "IDEMPOTENCY_TTL": 24 * 3600,
     "MAX_REQUEST_BYTES": 64 * 1024,
     "POLICY_FILE": "",
+    "SITE_CALLBACKS": "",
+    "LEASE_SECONDS": 300,
+    "WEBHOOK_RETRY_INTERVALS": "",
 }
 
 
 def _settings(config: Mapping[str, Any]) -> Settings:
-    sites = config["SITES"]
+    sites, callbacks, intervals = config["SITES"], config["SITE_CALLBACKS"], config["WEBHOOK_RETRY_INTERVALS"]
     return Settings(
         redis_url=config["REDIS_URL"],
         sites=dict(sites) if isinstance(sites, Mapping) else parse_sites(sites),
@@ -31,6 +35,9 @@ def _settings(config: Mapping[str, Any]) -> Settings:
         signature_window=int(config["SIGNATURE_WINDOW"]),
         idempotency_ttl=int(config["IDEMPOTENCY_TTL"]),
         max_request_bytes=int(config["MAX_REQUEST_BYTES"]),
+        callbacks=dict(callbacks) if isinstance(callbacks, Mapping) else parse_callbacks(callbacks),
+        lease_seconds=int(config["LEASE_SECONDS"]),
+        webhook_retry_intervals=tuple(intervals) if isinstance(intervals, list | tuple) else parse_intervals(intervals),
     )
 
 

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
 
+from moderation.accounts import Moderator
 from moderation.errors import Forbidden, Unauthorized
-from service.extensions import settings
+from service.extensions import accounts
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES = {"moderator": 1, "admin": 2}
 
 
-@dataclass(frozen=True)
-class Moderator:
-    name: str
-    role: str
-
-
 def authenticate(header: str | None) -> Moderator:
-    """The moderator a bearer token belongs to; only the bootstrap admin token exists so far."""
+    """The moderator a bearer token belongs to (looked up on every request, so revocation is immediate)."""
     scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
-    admin = settings().admin_token
-    if admin and hmac.compare_digest(token.strip().encode(), admin.encode()):
-        return Moderator(name="admin", role="admin")
-    raise Unauthorized("The bearer token is not valid.")
+    return accounts().authenticate(token.strip())
 
 
 def require(role: str) -> Callable[[F], F]:

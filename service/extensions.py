@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from rq import Queue
 
+from moderation.accounts import Accounts
+from moderation.bans import Bans
 from moderation.config import Settings
 from moderation.connections import rq_connection, text_twin
+from moderation.events import WEBHOOK_QUEUE
 from moderation.queues import screening_queue
+from moderation.review import Desk
 from moderation.sitepolicy import Policies
 from moderation.store import CommentStore
 
@@ -17,13 +22,30 @@ def init_app(app: Flask) -> None:
     raw = rq_connection(settings.redis_url)
     app.extensions["moderation.rq_redis"] = raw
     app.extensions["moderation.redis"] = text_twin(raw)
-    app.extensions["moderation.store"] = CommentStore(
-        app.extensions["moderation.redis"], screening_queue(raw), idempotency_ttl=settings.idempotency_ttl
-    )
+    text = app.extensions["moderation.redis"]
+    app.extensions["moderation.store"] = CommentStore(text, screening_queue(raw),
+                                                      idempotency_ttl=settings.idempotency_ttl)
+    app.extensions["moderation.desk"] = Desk(text, webhook_queue=Queue(WEBHOOK_QUEUE, connection=raw),
+                                             callbacks=settings.callbacks, lease_seconds=settings.lease_seconds,
+                                             retry_intervals=settings.webhook_retry_intervals)
+    app.extensions["moderation.accounts"] = Accounts(text, settings.admin_token)
+    app.extensions["moderation.bans"] = Bans(text)
 
 
 def store() -> CommentStore:
     return current_app.extensions["moderation.store"]  # type: ignore[no-any-return]
+
+
+def desk() -> Desk:
+    return current_app.extensions["moderation.desk"]  # type: ignore[no-any-return]
+
+
+def accounts() -> Accounts:
+    return current_app.extensions["moderation.accounts"]  # type: ignore[no-any-return]
+
+
+def bans() -> Bans:
+    return current_app.extensions["moderation.bans"]  # type: ignore[no-any-return]
 
 
 def settings() -> Settings:

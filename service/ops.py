@@ -48,9 +48,10 @@ def prometheus() -> Response:
         pipe.hgetall(metrics.INTAKE)
         pipe.hgetall(metrics.DECISIONS)
         pipe.hgetall(metrics.SCREENING)
+        pipe.hgetall(metrics.WEBHOOKS)
         for site in sites:
             pipe.zcard(data.site_queue_key(site))
-        intake, decisions, screening, *depths = pipe.execute()
+        intake, decisions, screening, webhooks, *depths = pipe.execute()
     failed = FailedJobRegistry(SCREENING_QUEUE, connection=raw).count
     waiting = raw.llen(f"rq:queue:{SCREENING_QUEUE}")
     out = [
@@ -67,6 +68,9 @@ def prometheus() -> Response:
         _line("moderation_screening_seconds_bucket", int(screening.get("count", 0)), le="+Inf"),
         _line("moderation_screening_seconds_sum", int(screening.get("sum_us", 0)) / 1_000_000),
         _line("moderation_screening_seconds_count", int(screening.get("count", 0))),
+        "# HELP moderation_webhook_deliveries_total Outgoing event delivery tries by outcome.",
+        "# TYPE moderation_webhook_deliveries_total counter",
+        *(_line("moderation_webhook_deliveries_total", int(n), outcome=o) for o, n in sorted(webhooks.items())),
         "# HELP moderation_pending_review Comments waiting for a moderator, per site.",
         "# TYPE moderation_pending_review gauge",
         *(_line("moderation_pending_review", int(d), site=s) for s, d in zip(sites, depths, strict=True)),

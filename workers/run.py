@@ -11,6 +11,7 @@ from rq.worker import BaseWorker
 from moderation import sitepolicy
 from moderation.config import DEFAULT_REDIS_URL, ConfigError
 from moderation.connections import rq_connection
+from moderation.events import WEBHOOK_QUEUE
 from moderation.queues import SCREENING_QUEUE
 from workers.screening import screener_for
 
@@ -22,7 +23,7 @@ WORKER_CLASSES: dict[str, type[BaseWorker]] = {"simple": SimpleWorker, "fork": W
 
 
 def run(*, burst: bool = False, redis_url: str | None = None, worker_class: str = "simple",
-        queues: tuple[str, ...] = (SCREENING_QUEUE,)) -> bool:
+        queues: tuple[str, ...] = (SCREENING_QUEUE, WEBHOOK_QUEUE)) -> bool:
     """Work the queues until stopped (or, in burst mode, until they are empty)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     warm_up()

@@ -1,0 +1,101 @@
+"""Moderators and their bearer tokens. Tokens are shown once and stored only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis, WatchError
+
+from moderation import audit
+from moderation.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+
+MODERATORS = "mod:moderators"  # hash: name -> JSON {name, role, created_ms, created_by}
+TOKENS = "mod:tokens"  # hash: sha256(token) -> name
+ROLES = ("moderator", "admin")
+BOOTSTRAP = "admin"  # the name of the bootstrap admin token's holder; reserved
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Moderator:
+    name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Accounts:
+    """Create, list, revoke and authenticate moderators."""
+
+    def __init__(self, redis: Redis, bootstrap_token: str = "") -> None:
+        self.redis = redis
+        self.bootstrap_token = bootstrap_token
+
+    def authenticate(self, token: str) -> Moderator:
+        """The moderator holding `token`; a revoked token fails at once (it is no longer stored)."""
+        if self.bootstrap_token and hmac.compare_digest(token.encode(), self.bootstrap_token.encode()):
+            return Moderator(BOOTSTRAP, "admin")
+        name = self.redis.hget(TOKENS, token_hash(token))
+        if name:
+            record = self.redis.hget(MODERATORS, name)
+            if record:
+                return Moderator(name, json.loads(record)["role"])  # type: ignore[arg-type]
+        raise Unauthorized("The bearer token is not valid.")
+
+    def create(self, name: str, role: str, *, actor: str) -> tuple[Moderator, str]:
+        """A new moderator and their token, which is returned this once and never again."""
+        if not _NAME.match(name or "") or name == BOOTSTRAP:
+            raise ValidationFailed("The moderator is not valid.", fields={
+                "name": ["1-40 lowercase letters, digits, '.', '_' or '-', not 'admin'."]})
+        if role not in ROLES:
+            raise ValidationFailed("The moderator is not valid.", fields={"role": ["Must be moderator or admin."]})
+        token = secrets.token_urlsafe(32)
+        record = {"name": name, "role": role, "created_ms": int(time.time() * 1000), "created_by": actor}
+        with self.redis.pipeline() as pipe:
+            try:
+                pipe.watch(MODERATORS)
+                if pipe.hexists(MODERATORS, name):
+                    raise Conflict(f"A moderator named {name!r} exists; revoke it first.")
+                pipe.multi()
+                pipe.hset(MODERATORS, name, json.dumps(record))
+                pipe.hset(TOKENS, token_hash(token), name)
+                audit.append(pipe, actor=actor, action="moderator.create", target=f"moderator:{name}",
+                             details={"role": role})
+                pipe.execute()
+            except WatchError:
+                raise Conflict("Moderators changed meanwhile; try again.") from None
+        return Moderator(name, role), token
+
+    def revoke(self, name: str, *, actor: str) -> None:
+        """Delete a moderator and their token; their next request is a 401."""
+        with self.redis.pipeline() as pipe:
+            try:
+                pipe.watch(MODERATORS, TOKENS)
+                if not pipe.hexists(MODERATORS, name):
+                    raise NotFound(f"No moderator named {name!r}.")
+                hashes = [h for h, n in pipe.hgetall(TOKENS).items() if n == name]
+                pipe.multi()
+                pipe.hdel(MODERATORS, name)
+                if hashes:
+                    pipe.hdel(TOKENS, *hashes)
+                audit.append(pipe, actor=actor, action="moderator.revoke", target=f"moderator:{name}")
+                pipe.execute()
+            except WatchError:
+                raise Conflict("Moderators changed meanwhile; try again.") from None
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every moderator, without any token."""
+        return sorted((json.loads(v) for v in self.redis.hvals(MODERATORS)), key=lambda m: m["name"])

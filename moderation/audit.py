@@ -1,0 +1,55 @@
+"""The audit log: an append-only Redis stream of every decision, reversal, ban and token change.
+
+Each entry goes to the main stream and to one stream per comment and per actor, in the
+caller's transaction, so reading "everything about comment X" or "everything moderator Y
+did" is one XREVRANGE. Nothing here edits or deletes an entry; nor does the API.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from redis import Redis
+
+P = "mod:audit"
+MAXLEN = 1_000_000  # approximate cap of the main stream; per-comment and per-actor streams are small
+
+
+def stream_key(comment_id: str | None = None, actor: str | None = None) -> str:
+    if comment_id:
+        return f"{P}:comment:{comment_id}"
+    if actor:
+        return f"{P}:actor:{actor}"
+    return P
+
+
+def append(pipe: Any, *, actor: str, action: str, target: str, comment_id: str | None = None,
+           details: dict[str, Any] | None = None) -> None:
+    """Queue one entry on `pipe` (inside the transaction that makes the change it records)."""
+    entry = {"actor": actor, "action": action, "target": target, "at_ms": str(int(time.time() * 1000)),
+             "details": json.dumps(details or {}, ensure_ascii=False)}
+    if comment_id:
+        entry["comment_id"] = comment_id
+    pipe.xadd(P, entry, maxlen=MAXLEN, approximate=True)
+    pipe.xadd(stream_key(actor=actor), entry, maxlen=100_000, approximate=True)
+    if comment_id:
+        pipe.xadd(stream_key(comment_id=comment_id), entry)
+
+
+def read(redis: Redis, *, comment_id: str | None = None, actor: str | None = None, limit: int = 50,
+         before: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first; `before` is the cursor (an entry id) returned by the previous page."""
+    key = stream_key(comment_id, actor)
+    top = f"({before}" if before else "+"
+    rows: list[tuple[str, dict[str, str]]] = redis.xrevrange(key, max=top, min="-", count=limit + 1)  # type: ignore
+    entries = []
+    for entry_id, fields in rows[:limit]:
+        if comment_id and actor and fields.get("actor") != actor:
+            continue
+        entries.append({"id": entry_id, "actor": fields["actor"], "action": fields["action"],
+                        "target": fields["target"], "comment_id": fields.get("comment_id"),
+                        "at_ms": int(fields["at_ms"]), "details": json.loads(fields.get("details") or "{}")})
+    cursor = rows[limit - 1][0] if len(rows) > limit else None
+    return entries, cursor

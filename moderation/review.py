@@ -1,0 +1,335 @@
+"""The moderation desk's domain: claims, decisions, reversals, threading, bans, author history and stats."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis, WatchError
+from rq import Queue
+
+from moderation import audit, events, metrics, policy
+from moderation.accounts import Moderator
+from moderation.errors import CommentNotFound, Conflict, NotPending, ValidationFailed
+from moderation.store import (
+    Comment,
+    author_comments_key,
+    author_key,
+    comment_key,
+    filter_keys,
+    lease_key,
+    now_ms,
+    published_key,
+    published_version_key,
+    replies_key,
+)
+
+DECISION_TIMES = "mod:stats:decision_seconds"  # list of recent submission-to-decision seconds
+DECISION_TIMES_KEEP = 1000
+
+
+def moderator_stats_key(name: str) -> str:
+    return f"mod:stats:moderator:{name}"
+
+
+# Lease the next N pending comments atomically: two moderators never get the same one.
+_CLAIM = """
+local moderator, want, lease_ms, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local out, offset = {}, 0
+while #out < want do
+  local ids = redis.call('ZRANGE', KEYS[1], offset, offset + 199)
+  if #ids == 0 then break end
+  for _, id in ipairs(ids) do
+    local wanted = true
+    for i = 2, #KEYS do
+      if not redis.call('ZSCORE', KEYS[i], id) then wanted = false break end
+    end
+    if wanted then
+      local holder = redis.call('GET', prefix .. id)
+      if (not holder) or holder == moderator then
+        redis.call('SET', prefix .. id, moderator, 'PX', lease_ms)
+        out[#out + 1] = id
+        if #out >= want then break end
+      end
+    end
+  end
+  offset = offset + 200
+end
+return out
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    moderator: str
+    expires_ms: int
+
+
+class Desk:
+    """Decisions and everything around them. One per process; stateless beyond its Redis clients."""
+
+    def __init__(self, redis: Redis, *, webhook_queue: Queue, callbacks: Mapping[str, str] | None = None,
+                 lease_seconds: int = 300, retry_intervals: tuple[int, ...] = events.DEFAULT_RETRY_INTERVALS) -> None:
+        self.redis = redis
+        self.webhook_queue = webhook_queue
+        self.callbacks = dict(callbacks or {})
+        self.lease_ms = lease_seconds * 1000
+        self.retry_intervals = retry_intervals
+        self._claim = redis.register_script(_CLAIM)
+
+    # ---- claims ---------------------------------------------------------------------------
+
+    def claim(self, moderator: Moderator, limit: int, *, site: str | None = None, article_id: str | None = None,
+              flag: str | None = None, severity: str | None = None) -> list[str]:
+        """Lease the next `limit` pending comments (highest risk, oldest first) that nobody else holds."""
+        keys = filter_keys(site, article_id, flag, severity)
+        prefix = lease_key("")
+        return list(self._claim(keys=keys, args=[moderator.name, limit, self.lease_ms, prefix]))
+
+    def claims(self, ids: Iterable[str]) -> dict[str, Claim]:
+        """Who holds each of `ids` and until when."""
+        ids = list(ids)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for cid in ids:
+                pipe.get(lease_key(cid))
+                pipe.pttl(lease_key(cid))
+            found = pipe.execute()
+        now = now_ms()
+        out = {}
+        for i, cid in enumerate(ids):
+            holder, ttl = found[2 * i], found[2 * i + 1]
+            if holder and ttl and ttl > 0:
+                out[cid] = Claim(holder, now + ttl)
+        return out
+
+    def release(self, moderator: Moderator, ids: Iterable[str]) -> None:
+        """Give leased comments back to the queue (only one's own, unless admin)."""
+        for cid in ids:
+            key = lease_key(cid)
+            holder = self.redis.get(key)
+            if holder == moderator.name or (holder and moderator.is_admin):
+                self.redis.delete(key)
+
+    # ---- decisions ------------------------------------------------------------------------
+
+    def decide(self, comment_id: str, *, action: str, moderator: Moderator, reason: str | None = None,
+               note: str | None = None) -> Comment:
+        """Approve or reject a pending comment, in one transaction with everything it changes.
+
+        Approving a reply whose parent is not published leaves it `approved`: it is published
+        with its parent. Publishing a comment publishes its approved replies with it.
+        """
+        if action == "reject":
+            reason = reason or policy.DEFAULT_REJECT_REASON
+        key = comment_key(comment_id)
+        while True:
+            with self.redis.pipeline() as pipe:
+                try:
+                    pipe.watch(key, lease_key(comment_id))
+                    comment = self._load(pipe, comment_id)
+                    if comment.status != policy.PENDING_REVIEW:
+                        raise NotPending(f"The comment is {comment.status}, not pending review.")
+                    holder: str | None = pipe.get(lease_key(comment_id))  # type: ignore[assignment]
+                    if holder and holder != moderator.name and not moderator.is_admin:
+                        raise Conflict(f"The comment is claimed by {holder}.", fields={"claimed_by": holder})
+                    decided = now_ms()
+                    publish: list[Comment] = []
+                    if action == "approve":
+                        parent_live = True
+                        if comment.parent_id:
+                            pipe.watch(comment_key(comment.parent_id))
+                            parent_live = pipe.hget(comment_key(comment.parent_id), "status") == policy.PUBLISHED
+                        comment.status = policy.PUBLISHED if parent_live else policy.APPROVED
+                        if parent_live:
+                            publish = [comment, *self._waiting_replies(pipe, comment.id)]
+                    else:
+                        comment.status = policy.REJECTED
+                    comment.decision = {"action": action, "reason": reason, "note": note,
+                                        "moderator": moderator.name, "decided_ms": decided}
+                    pipe.multi()
+                    pipe.hset(key, mapping={"status": comment.status, "decision": json.dumps(comment.decision,
+                                                                                              ensure_ascii=False)})
+                    comment.dequeue_from_review(pipe)
+                    pipe.delete(lease_key(comment_id))
+                    self._publish(pipe, publish, decided)
+                    pipe.hincrby(author_key(comment.site, comment.author_email),
+                                 "approved" if action == "approve" else "rejected", 1)
+                    metrics.count_decision(pipe, action)
+                    pipe.hincrby(moderator_stats_key(moderator.name), action, 1)
+                    pipe.lpush(DECISION_TIMES, round((decided - comment.created_ms) / 1000, 3))
+                    pipe.ltrim(DECISION_TIMES, 0, DECISION_TIMES_KEEP - 1)
+                    audit.append(pipe, actor=moderator.name, action=f"decision.{action}",
+                                 target=f"comment:{comment.id}", comment_id=comment.id,
+                                 details={"reason": reason, "note": note, "status": comment.status})
+                    if action == "reject":
+                        self._event(pipe, comment, "comment.rejected", reason)
+                    for published in publish:
+                        self._event(pipe, published, "comment.published")
+                    pipe.execute()
+                    for published in publish:
+                        published.status = policy.PUBLISHED
+                    return comment
+                except WatchError:
+                    continue
+
+    def decide_many(self, ids: list[str], *, action: str, moderator: Moderator, reason: str | None = None,
+                    note: str | None = None) -> list[dict[str, Any]]:
+        """Decide up to 100 comments; one result per id, in order, each its own transaction."""
+        results: list[dict[str, Any]] = []
+        for cid in ids:
+            try:
+                comment = self.decide(cid, action=action, moderator=moderator, reason=reason, note=note)
+                results.append({"id": cid, "status": comment.status})
+            except (NotPending, Conflict, CommentNotFound) as err:
+                results.append({"id": cid, "error": err.code, "message": err.message})
+        return results
+
+    def reverse(self, comment_id: str, *, moderator: Moderator, note: str | None = None) -> Comment:
+        """Admin only: undo a decision. A published comment (and its replies) leaves the public list."""
+        key = comment_key(comment_id)
+        while True:
+            with self.redis.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    comment = self._load(pipe, comment_id)
+                    if comment.status not in (policy.PUBLISHED, policy.REJECTED, policy.APPROVED):
+                        raise Conflict(f"The comment is {comment.status}: there is no decision to reverse.",
+                                       fields={"status": comment.status})
+                    was, previous = comment.status, comment.decision or {}
+                    unpublish = [comment, *self._published_replies(pipe, comment.id)] if was == policy.PUBLISHED \
+                        else []
+                    pipe.multi()
+                    comment.status = policy.PENDING_REVIEW
+                    comment.decision = None
+                    pipe.hset(key, "status", policy.PENDING_REVIEW)
+                    pipe.hdel(key, "decision", "published_ms")
+                    comment.enqueue_for_review(pipe)
+                    for c in unpublish:
+                        pipe.zrem(published_key(c.site, c.article_id), c.id)
+                        pipe.incr(published_version_key(c.site, c.article_id))
+                        if c is not comment:  # replies wait again for their parent
+                            pipe.hset(comment_key(c.id), "status", policy.APPROVED)
+                            pipe.hdel(comment_key(c.id), "published_ms")
+                    counter = "approved" if previous.get("action") == "approve" else "rejected"
+                    pipe.hincrby(author_key(comment.site, comment.author_email), counter, -1)
+                    audit.append(pipe, actor=moderator.name, action="decision.reverse", target=f"comment:{comment.id}",
+                                 comment_id=comment.id, details={"was": was, "previous": previous, "note": note})
+                    for c in unpublish:
+                        self._event(pipe, c, "comment.unpublished")
+                    pipe.execute()
+                    return comment
+                except WatchError:
+                    continue
+
+    # ---- helpers inside transactions -------------------------------------------------------
+
+    @staticmethod
+    def _load(pipe: Any, comment_id: str) -> Comment:
+        h = pipe.hgetall(comment_key(comment_id))
+        if not h:
+            raise CommentNotFound()
+        return Comment.from_hash(h)
+
+    def _descendants(self, pipe: Any, comment_id: str, status: str) -> list[Comment]:
+        """Replies (and their replies) in `status`, watched so the transaction sees them unchanged."""
+        out: list[Comment] = []
+        frontier = [comment_id]
+        while frontier:
+            parent = frontier.pop()
+            for child_id in pipe.smembers(replies_key(parent)):
+                pipe.watch(comment_key(child_id))
+                child = self._load(pipe, child_id)
+                if child.status == status:
+                    out.append(child)
+                    frontier.append(child.id)
+        return out
+
+    def _waiting_replies(self, pipe: Any, comment_id: str) -> list[Comment]:
+        return self._descendants(pipe, comment_id, policy.APPROVED)
+
+    def _published_replies(self, pipe: Any, comment_id: str) -> list[Comment]:
+        return self._descendants(pipe, comment_id, policy.PUBLISHED)
+
+    @staticmethod
+    def _publish(pipe: Any, comments: list[Comment], at_ms: int) -> None:
+        """Publishing and the count change together: the count is the published set's size."""
+        for c in comments:
+            c.published_ms = at_ms
+            pipe.hset(comment_key(c.id), mapping={"status": policy.PUBLISHED, "published_ms": str(at_ms)})
+            pipe.zadd(published_key(c.site, c.article_id), {c.id: c.created_ms})
+            pipe.incr(published_version_key(c.site, c.article_id))
+
+    def _event(self, pipe: Any, comment: Comment, event: str, reason: str | None = None) -> None:
+        """Queue the site's event for `comment`. Ids are `<comment>-<n>`, fixed when the decision is made,
+        so however often a delivery is retried the site sees one id for one event."""
+        url = self.callbacks.get(comment.site)
+        if not url:
+            return
+        comment.events += 1  # loaded under WATCH: no other transaction can take the same number
+        pipe.hset(comment_key(comment.id), "events", comment.events)
+        event_id = f"{comment.id}-{comment.events}"
+        events.queue_event(pipe, self.webhook_queue, event_id=event_id, site=comment.site, url=url,
+                           payload=events.payload(event, event_id, comment.event_view(), reason),
+                           intervals=self.retry_intervals)
+
+    # ---- authors and stats -----------------------------------------------------------------
+
+    def author_history(self, comment: Comment, recent: int = 5) -> dict[str, Any]:
+        """The author's decided counts on the site and their latest other comments (for moderators only)."""
+        history = author_comments_key(comment.site, comment.author_email)
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(author_key(comment.site, comment.author_email), ["approved", "rejected"])
+            pipe.zcard(history)
+            pipe.zrevrange(history, 0, recent)
+            (approved, rejected), total, ids = pipe.execute()
+        others = [cid for cid in ids if cid != comment.id][:recent]
+        with self.redis.pipeline(transaction=False) as pipe:
+            for cid in others:
+                pipe.hmget(comment_key(cid), ["id", "status", "created_ms", "body", "article_id"])
+            rows = pipe.execute()
+        return {
+            "approved": int(approved or 0), "rejected": int(rejected or 0), "comments": int(total),
+            "recent": [{"id": r[0], "status": r[1], "created_at": _iso(int(r[2])), "article_id": r[4],
+                        "body": r[3][:200]} for r in rows if r[0]],
+        }
+
+    def stats(self, sites: Iterable[str]) -> dict[str, Any]:
+        """Queue depth and oldest pending age per site, decisions per moderator, median time to decision."""
+        from moderation.store import age_key, site_queue_key
+
+        sites = sorted(sites)
+        now = now_ms()
+        with self.redis.pipeline(transaction=False) as pipe:
+            for site in sites:
+                pipe.zcard(site_queue_key(site))
+                pipe.zrange(age_key(site), 0, 0, withscores=True)
+            pipe.lrange(DECISION_TIMES, 0, -1)
+            found = pipe.execute()
+        per_site = {}
+        for i, site in enumerate(sites):
+            depth, oldest = found[2 * i], found[2 * i + 1]
+            per_site[site] = {"pending": int(depth),
+                              "oldest_pending_seconds": round((now - oldest[0][1]) / 1000, 1) if oldest else None}
+        times = [float(t) for t in found[-1]]
+        moderators: dict[str, dict[str, int]] = {}
+        for key in self.redis.scan_iter(moderator_stats_key("*")):
+            name = str(key).removeprefix(moderator_stats_key(""))
+            moderators[name] = {str(a): int(n) for a, n in self.redis.hgetall(key).items()}
+        return {"sites": per_site, "decisions_by_moderator": moderators,
+                "median_seconds_to_decision": statistics.median(times) if times else None,
+                "decisions_measured": len(times)}
+
+
+def _iso(ms: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
+
+
+def check_ids(ids: list[str]) -> list[str]:
+    """Bulk decisions take 1-100 distinct ids."""
+    if not 1 <= len(ids) <= 100:
+        raise ValidationFailed("Give 1 to 100 ids.", fields={"ids": ["Must hold 1 to 100 ids."]})
+    return list(dict.fromkeys(ids))
