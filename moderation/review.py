@@ -63,6 +63,33 @@ return out
 """
 
 
+# Lease these comments to the caller, except those someone else holds.
+_CLAIM_IDS = """
+local moderator, lease_ms, prefix, pending = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local out = {}
+for i = 5, #ARGV do
+  local id = ARGV[i]
+  if redis.call('ZSCORE', pending, id) then
+    local holder = redis.call('GET', prefix .. id)
+    if (not holder) or holder == moderator then
+      redis.call('SET', prefix .. id, moderator, 'PX', lease_ms)
+      out[#out + 1] = id
+    end
+  end
+end
+return out
+"""
+
+
+def decisions_series_key(minute: int) -> str:
+    """Decisions per minute, one hash per hour of minutes."""
+    return f"mod:series:decisions:{minute // 60}"
+
+
+def depth_series_key(minute: int) -> str:
+    return f"mod:series:depth:{minute}"
+
+
 @dataclass(frozen=True)
 class Claim:
     moderator: str
@@ -80,6 +107,7 @@ class Desk:
         self.lease_ms = lease_seconds * 1000
         self.retry_intervals = retry_intervals
         self._claim = redis.register_script(_CLAIM)
+        self._claim_ids = redis.register_script(_CLAIM_IDS)
 
     # ---- claims ---------------------------------------------------------------------------
 
@@ -89,6 +117,15 @@ class Desk:
         keys = filter_keys(site, article_id, flag, severity)
         prefix = lease_key("")
         return list(self._claim(keys=keys, args=[moderator.name, limit, self.lease_ms, prefix]))
+
+    def claim_ids(self, moderator: Moderator, ids: Iterable[str]) -> list[str]:
+        """Lease exactly these pending comments, those nobody else holds (the desk claims what it shows)."""
+        from moderation.store import QUEUE_ALL
+
+        ids = list(ids)
+        if not ids:
+            return []
+        return list(self._claim_ids(keys=[], args=[moderator.name, self.lease_ms, lease_key(""), QUEUE_ALL, *ids]))
 
     def claims(self, ids: Iterable[str]) -> dict[str, Claim]:
         """Who holds each of `ids` and until when."""
@@ -161,6 +198,9 @@ class Desk:
                     metrics.count_decision(pipe, action)
                     pipe.hincrby(moderator_stats_key(moderator.name), action, 1)
                     pipe.lpush(DECISION_TIMES, round((decided - comment.created_ms) / 1000, 3))
+                    minute = decided // 60_000
+                    pipe.hincrby(decisions_series_key(minute), str(minute), 1)
+                    pipe.expire(decisions_series_key(minute), 2 * 24 * 3600)
                     pipe.ltrim(DECISION_TIMES, 0, DECISION_TIMES_KEEP - 1)
                     audit.append(pipe, actor=moderator.name, action=f"decision.{action}",
                                  target=f"comment:{comment.id}", comment_id=comment.id,
@@ -322,6 +362,27 @@ class Desk:
         return {"sites": per_site, "decisions_by_moderator": moderators,
                 "median_seconds_to_decision": statistics.median(times) if times else None,
                 "decisions_measured": len(times)}
+
+
+    def sample_depth(self) -> None:
+        """Note the queue depth once a minute (whoever looks first), for the desk's chart."""
+        from moderation.store import QUEUE_ALL
+
+        minute = now_ms() // 60_000
+        self.redis.set(depth_series_key(minute), self.redis.zcard(QUEUE_ALL), nx=True, ex=2 * 24 * 3600)
+
+    def series(self, minutes: int = 60) -> dict[str, list[tuple[int, int | None]]]:
+        """Per-minute queue depth samples and decision counts for the last `minutes` minutes."""
+        now = now_ms() // 60_000
+        span = list(range(now - minutes + 1, now + 1))
+        with self.redis.pipeline(transaction=False) as pipe:
+            for m in span:
+                pipe.get(depth_series_key(m))
+                pipe.hget(decisions_series_key(m), str(m))
+            found = pipe.execute()
+        depth = [(m, int(found[2 * i]) if found[2 * i] is not None else None) for i, m in enumerate(span)]
+        decisions = [(m, int(found[2 * i + 1] or 0)) for i, m in enumerate(span)]
+        return {"depth": depth, "decisions": decisions}  # type: ignore[dict-item]
 
 
 def _iso(ms: int) -> str:

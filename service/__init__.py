@@ -59,10 +59,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     policy_file = app.config["POLICY_FILE"]
     app.extensions["moderation.policies"] = Policies.load(policy_file) if policy_file else Policies()
 
-    from service import errors, extensions, intake, moderation, ops, public
+    from service import desk, errors, extensions, intake, moderation, ops, public
 
+    if app.config.get("TRUST_PROXY") in (True, "1", "true", "yes"):
+        # Behind a TLS-terminating proxy: believe its X-Forwarded-Proto, so desk cookies are Secure.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
     extensions.init_app(app)
     errors.init_app(app)
-    for bp in (intake.bp, public.bp, moderation.bp, ops.bp):
+    for bp in (intake.bp, public.bp, moderation.bp, ops.bp, desk.bp):
         app.register_blueprint(bp)
     return app

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
+from markupsafe import escape
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
@@ -35,6 +36,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> tuple[Response, int]:
+        if request.blueprint == "desk":  # people, not programs: a short page
+            text = escape(err.description or err.name)
+            page = f"<!doctype html><title>{err.code}</title><p>{text}</p><p><a href='/moderate'>Back to the desk</a>"
+            return Response(page, mimetype="text/html"), err.code or 500
         if err.code == 413:
             return _respond(TooLarge())
         status = err.code or 500

@@ -61,8 +61,8 @@ def test_every_route_is_in_the_openapi_document(app, client: FlaskClient) -> Non
 
     spec_paths = client.get("/openapi.json").json["paths"]
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
+        if rule.endpoint == "static" or rule.endpoint.startswith("desk."):
+            continue  # the desk's HTML pages are not part of the JSON API
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in spec_paths.get(path, {}), f"{method} {path} is not documented"

@@ -1,0 +1,282 @@
+"""The moderation desk in the browser: server-rendered pages, a little JavaScript, safe by construction.
+
+Every comment is rendered by Jinja's autoescaping as text; pages send a Content-Security-Policy
+without inline scripts or styles; every request that changes state carries the session's CSRF
+token; the session cookie is HttpOnly, SameSite=Strict, and Secure behind HTTPS.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from marshmallow import ValidationError
+
+from moderation import audit, policy
+from moderation.errors import ModerationError, Unauthorized
+from moderation.schemas import BanIn
+from moderation.sessions import Session, Sessions
+from moderation.store import Comment
+from service.extensions import accounts, bans, desk, settings, store
+
+bp = Blueprint("desk", __name__, url_prefix="/moderate", template_folder="templates",
+               static_folder="static/desk", static_url_path="/static")
+COOKIE = "desk_session"
+F = TypeVar("F", bound=Callable[..., Any])
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+def sessions() -> Sessions:
+    return Sessions(current_app.extensions["moderation.redis"], accounts())
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def signed_in(role: str = "moderator") -> Callable[[F], F]:
+    """The view needs a desk session (and, for state changes, its CSRF token)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            session = sessions().get(request.cookies.get(COOKIE))
+            if session is None:
+                return redirect(url_for("desk.login", next=request.full_path if request.method == "GET" else None))
+            if role == "admin" and not session.moderator.is_admin:
+                abort(403)
+            if request.method != "GET":
+                sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf") or ""
+                if not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+                    abort(403, "The form is out of date or did not come from the desk; reload the page.")
+            g.session = session
+            g.moderator = session.moderator
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def page(template: str, **context: Any) -> str:
+    session: Session | None = g.get("session")
+    return render_template(f"desk/{template}", session=session, reasons=policy.REJECT_REASONS, **context)
+
+
+# ---- sign-in -----------------------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Sign in with a moderator token; the browser then holds only a session id."""
+    error = None
+    if request.method == "POST":
+        try:
+            session = sessions().open(request.form.get("token", "").strip())
+        except Unauthorized:
+            error = "That token is not valid."
+        else:
+            target = request.args.get("next") or url_for("desk.queue")
+            if not target.startswith("/moderate"):
+                target = url_for("desk.queue")  # never an open redirect
+            response = redirect(target)
+            response.set_cookie(COOKIE, session.sid, httponly=True, samesite="Strict", secure=request.is_secure,
+                                path="/moderate", max_age=sessions().ttl)
+            return response
+    return Response(render_template("desk/login.html", error=error, session=None), 401 if error else 200)
+
+
+@bp.post("/logout")
+@signed_in()
+def logout() -> Any:
+    sessions().close(g.session.sid)
+    response = redirect(url_for("desk.login"))
+    response.delete_cookie(COOKIE, path="/moderate")
+    return response
+
+
+# ---- the queue ---------------------------------------------------------------------------------
+
+def segments(comment: Comment) -> list[dict[str, Any]]:
+    """The body cut into plain and flagged pieces, so the template can mark evidence and escape everything."""
+    marks: list[tuple[int, int, str]] = sorted(
+        (e["start"], e["end"], f["code"]) for f in comment.flags for e in f["evidence"] if e["end"] > e["start"])
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for start, end, code in marks:
+        if start < pos:
+            if end > pos and out and out[-1]["mark"]:  # overlapping evidence: extend the mark
+                out[-1]["text"] += comment.body[pos:end]
+                out[-1]["codes"] += f" {code}"
+                pos = end
+            continue
+        if start > pos:
+            out.append({"text": comment.body[pos:start], "mark": False, "codes": ""})
+        out.append({"text": comment.body[start:end], "mark": True, "codes": code})
+        pos = end
+    if pos < len(comment.body):
+        out.append({"text": comment.body[pos:], "mark": False, "codes": ""})
+    return out
+
+
+def _age(ms: int) -> str:
+    seconds = max(0, int(datetime.now(UTC).timestamp() - ms / 1000))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@bp.get("")
+@signed_in()
+def queue() -> str:
+    """Pending comments, highest risk first, with filters and paging; the page claims what it shows."""
+    filters = {k: request.args[k] for k in ("site", "article_id", "flag") if request.args.get(k)}
+    try:
+        comments, cursor = store().queue_page(limit=20, cursor=request.args.get("cursor"), **filters)
+    except ModerationError:
+        comments, cursor = [], None
+    held = desk().claims(c.id for c in comments)
+    items = []
+    for c in comments:
+        claim = held.get(c.id)
+        items.append({"c": c, "segments": segments(c), "age": _age(c.created_ms),
+                      "claim": claim, "mine": bool(claim and claim.moderator == g.moderator.name),
+                      "history": desk().author_history(c, recent=0)})
+    autoclaim = any(i["claim"] is None for i in items)
+    return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim,
+                sites=sorted(settings().sites), done=request.args.get("done"))
+
+
+@bp.post("/claim")
+@signed_in()
+def claim() -> Any:
+    """Lease the comments the page shows (those nobody else holds)."""
+    ids = request.form.getlist("ids") or (request.get_json(silent=True) or {}).get("ids", [])
+    claimed = desk().claim_ids(g.moderator, [str(i) for i in ids][:100])
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"claimed": claimed})
+    back = request.referrer if (request.referrer or "").startswith(request.host_url) else url_for("desk.queue")
+    return redirect(back)
+
+
+@bp.post("/decide")
+@signed_in()
+def decide() -> Any:
+    """Approve or reject one or several comments (a form post, or a fetch from the keyboard shortcuts)."""
+    data = request.get_json(silent=True) or request.form
+    ids = data.getlist("ids") if hasattr(data, "getlist") else data.get("ids", [])
+    action = data.get("action")
+    reason = data.get("reason") or None
+    if action not in ("approve", "reject") or not ids or len(ids) > 100:
+        abort(400, "Choose 1-100 comments and approve or reject.")
+    if action == "approve":
+        reason = None
+    elif reason not in policy.REJECT_REASONS:
+        reason = policy.DEFAULT_REJECT_REASON
+    results = desk().decide_many([str(i) for i in ids], action=action, reason=reason, moderator=g.moderator)
+    if request.is_json:
+        return jsonify({"results": results})
+    done = sum(1 for r in results if "status" in r)
+    return redirect(url_for("desk.queue", done=done))
+
+
+# ---- admin pages -------------------------------------------------------------------------------
+
+@bp.route("/moderators", methods=["GET", "POST"])
+@signed_in("admin")
+def moderators() -> str:
+    """Admin: moderators and their tokens (a new token is shown once, here)."""
+    created = error = None
+    if request.method == "POST":
+        try:
+            if request.form.get("revoke"):
+                accounts().revoke(request.form["revoke"], actor=g.moderator.name)
+            else:
+                moderator, token = accounts().create(request.form.get("name", ""), request.form.get("role", ""),
+                                                     actor=g.moderator.name)
+                created = {"name": moderator.name, "token": token}
+        except ModerationError as err:
+            error = err.message if not err.fields else f"{err.message} {' '.join(map(str, err.fields.values()))}"
+    return page("moderators.html", moderators=accounts().all(), created=created, error=error)
+
+
+@bp.route("/bans", methods=["GET", "POST"])
+@signed_in()
+def ban_list() -> str:
+    """Bans in force; ban an email or an address; lift a ban."""
+    error = None
+    if request.method == "POST":
+        try:
+            if request.form.get("lift"):
+                bans().lift(request.form["lift"], actor=g.moderator.name)
+            else:
+                form = {k: v for k, v in request.form.items() if k in ("email", "ip", "until", "reason") and v}
+                if "until" in form and len(form["until"]) == 16:  # <input type=datetime-local> has no zone
+                    form["until"] += ":00+00:00"
+                data = BanIn().load(form)
+                until = data.get("until")
+                bans().create(email=data.get("email"), ip=str(data["ip"]) if data.get("ip") else None,
+                              until_ms=int(until.timestamp() * 1000) if until else None,
+                              reason=data.get("reason"), actor=g.moderator.name)
+        except ValidationError as err:
+            error = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in err.messages_dict.items())
+        except ModerationError as err:
+            error = err.message
+    return page("bans.html", bans=bans().all(), error=error)
+
+
+@bp.get("/audit")
+@signed_in()
+def audit_log() -> str:
+    """The audit log, by comment or by moderator."""
+    comment_id = request.args.get("comment_id") or None
+    actor = request.args.get("moderator") or None
+    entries, cursor = audit.read(current_app.extensions["moderation.redis"], comment_id=comment_id, actor=actor,
+                                 limit=50, before=request.args.get("cursor") or None)
+    for e in entries:
+        e["at"] = datetime.fromtimestamp(e["at_ms"] / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return page("audit.html", entries=entries, next_cursor=cursor, comment_id=comment_id or "", actor=actor or "")
+
+
+def _polyline(points: list[tuple[int, int | None]], width: int, height: int) -> tuple[str, int]:
+    values = [v for _, v in points if v is not None]
+    top = max(values, default=0) or 1
+    step = width / max(1, len(points) - 1)
+    coords = [f"{i * step:.1f},{height - (v / top) * (height - 4) - 2:.1f}"
+              for i, (_, v) in enumerate(points) if v is not None]
+    return " ".join(coords), top
+
+
+@bp.get("/stats")
+@signed_in()
+def stats() -> str:
+    """Numbers for the desk, with the last hour of queue depth and decisions as small charts."""
+    desk().sample_depth()
+    series = desk().series(60)
+    depth_line, depth_max = _polyline(series["depth"], 600, 120)
+    decisions_line, decisions_max = _polyline(series["decisions"], 600, 120)
+    return page("stats.html", stats=desk().stats(settings().sites), depth_line=depth_line, depth_max=depth_max,
+                decisions_line=decisions_line, decisions_max=decisions_max)

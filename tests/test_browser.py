@@ -1,0 +1,169 @@
+"""The desk in a real browser: headless Chromium (Debian's package) driven by Selenium.
+
+The set-up installs Debian's chromium and chromium-driver when they are missing and it may
+(root with apt-get); where it cannot, these tests say why and are skipped, and nothing else is.
+Screenshots of the queue page land in tests/artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import ADMIN, ROOT, make_app, payload, submit, wait_for
+from tests.redis_server import RedisServer, free_port
+
+CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _install_chromium() -> str | None:
+    """Install Debian's chromium and chromium-driver; None on success, else why not."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return "not root with apt-get, so Debian's chromium cannot be installed"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "chromium-driver"]
+    for attempt in (cmd, ["apt-get", "update", "-q"], cmd):
+        try:
+            done = subprocess.run(attempt, env=env, capture_output=True, text=True, timeout=900)
+        except subprocess.TimeoutExpired:
+            return f"{' '.join(attempt)} timed out"
+        if attempt is cmd and done.returncode == 0:
+            return None
+    return f"apt-get could not install chromium: {done.stderr.strip()[-300:]}"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+        why = _install_chromium()
+        if why or not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+            pytest.skip(f"browser tests skipped: {why or 'chromium is still missing after installing it'}")
+    return CHROMIUM
+
+
+@pytest.fixture()
+def live(redis_server: RedisServer, redis: Any) -> Iterator[tuple[str, Any]]:
+    """The app on a real port, as a browser needs it."""
+    app = make_app(redis_server.url)
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}", app
+    server.shutdown()
+
+
+@pytest.fixture()
+def browser(chromium: str, tmp_path: Path) -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1400",
+                 "--lang=en-US"):
+        options.add_argument(flag)
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager fetch a driver
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=DRIVER))
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def sign_in(driver: Any, base: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/moderate")
+    driver.find_element(By.ID, "token").send_keys(ADMIN)
+    driver.find_element(By.ID, "sign-in").click()
+    wait_for(lambda: ">yours<" in driver.page_source or "Nothing waiting" in driver.page_source, timeout=15)
+
+
+def status(client: Any, cid: str) -> str:
+    return client.get(f"/v1/sites/demo/comments/{cid}").json["status"]  # type: ignore[no-any-return]
+
+
+def test_a_moderator_signs_in_and_decides_with_the_keyboard(live: tuple[str, Any], browser: Any, work: Any) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base, app = live
+    client = app.test_client()
+    rude = submit(client, payload("You are an IDIOT, visit www.spam-pills.com now",
+                                  author={"name": "Mark", "email": "mark@example.com"})).json["id"]
+    arabic = submit(client, payload("مقال رائع، لكن الكاتب حقير ولا يفهم شيئاً. Good points though.",
+                                    author={"name": "سارة", "email": "sara@example.com"})).json["id"]
+    xss = submit(client, payload(f"{XSS} hello", author={"name": "<b>Eve</b>", "email": "eve@example.com"})).json["id"]
+    work()
+    sign_in(browser, base)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "queue.png"))
+
+    # Arabic is laid out right to left, English left to right, each comment by its own text.
+    bodies = {el.get_attribute("dir"): el for el in browser.find_elements(By.CSS_SELECTOR, "li.comment p.body")}
+    assert set(bodies) == {"auto"}
+    directions = [browser.execute_script("return getComputedStyle(arguments[0]).direction", el)
+                  for el in browser.find_elements(By.CSS_SELECTOR, ".meta .author")]
+    assert "rtl" in directions and "ltr" in directions
+    marks = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "li.comment mark")]
+    assert {"IDIOT", "www.spam-pills.com", "حقير"} <= set(marks)
+
+    # The XSS body is text: no image element, no alert, the literal markup visible.
+    xss_item = browser.find_element(By.CSS_SELECTOR, f'li.comment[data-id="{xss}"]')
+    assert XSS in xss_item.find_element(By.CSS_SELECTOR, "p.body").text
+    assert xss_item.find_elements(By.TAG_NAME, "img") == [] and "<b>Eve</b>" in xss_item.text
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018
+
+    # Keyboard: the first (riskiest) comment is current; 'a' approves it.
+    first = browser.find_elements(By.CSS_SELECTOR, "li.comment")[0].get_attribute("data-id")
+    assert first == rude
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("a")
+    wait_for(lambda: status(client, rude) == "published")
+    # Choose a reason once; 'j' moves on, 'r' rejects with that reason.
+    Select(browser.find_element(By.ID, "bulk-reason")).select_by_value("abuse")
+    body.click()
+    remaining = [el.get_attribute("data-id") for el in browser.find_elements(By.CSS_SELECTOR, "li.comment")]
+    target = remaining[1]
+    body.send_keys("j")
+    body.send_keys("r")
+    wait_for(lambda: status(client, target) == "rejected")
+    detail = client.get(f"/v1/moderation/comments/{target}", headers={"Authorization": f"Bearer {ADMIN}"}).json
+    assert detail["decision"]["reason"] == "abuse"
+    toast = browser.find_element(By.ID, "toast")
+    wait_for(lambda: "Rejected (abuse)" in toast.text)
+    # '?' shows the help.
+    body.send_keys("?")
+    assert browser.find_element(By.ID, "help").is_displayed()
+    assert {status(client, arabic), status(client, xss)} >= {"pending_review"}
+
+
+def test_screenshots_of_english_and_arabic_comments(live: tuple[str, Any], browser: Any, work: Any) -> None:
+    base, app = live
+    client = app.test_client()
+    submit(client, payload("يا كلب، هذا المقال كذب ولا أساس له من الصحة. اتصل بي على 0501234567",
+                           author={"name": "خالد", "email": "k@example.com"}))
+    submit(client, payload("THIS IS OUTRAGEOUS!!!!!! The mayor is a f*cking liar, see http://truth.example",
+                           author={"name": "Tom", "email": "t@example.com"}))
+    submit(client, payload("Thoughtful piece. شكراً على التقرير المفصل.", author={"name": "Amira",
+                                                                              "email": "a@example.com"}))
+    work()
+    sign_in(browser, base)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "queue-en-ar.png"
+    browser.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000

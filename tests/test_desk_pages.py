@@ -1,0 +1,142 @@
+"""The desk's pages over HTTP (no browser): sign-in, cookies, CSRF, escaping, CSP, admin pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import ADMIN, ADMIN_HEADERS, payload, submit
+
+XSS = "<img src=x onerror=alert(1)> & <script>alert(2)</script>"
+
+
+def sign_in(client: FlaskClient, token: str = ADMIN) -> str:
+    r = client.post("/moderate/login", data={"token": token})
+    assert r.status_code == 302, r.data
+    page = client.get("/moderate").get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
+def test_sign_in_sets_a_strict_httponly_cookie_and_sign_out_ends_the_session(client: FlaskClient) -> None:
+    assert client.get("/moderate").status_code == 302  # to the sign-in page
+    bad = client.post("/moderate/login", data={"token": "nope"})
+    assert bad.status_code == 401 and "not valid" in bad.get_data(as_text=True)
+    r = client.post("/moderate/login", data={"token": ADMIN})
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/moderate" in cookie
+    assert "Secure" not in cookie  # plain HTTP here
+    assert ADMIN not in cookie
+    csrf = re.search(r'content="([^"]+)"', client.get("/moderate").get_data(as_text=True).split("csrf-token")[1])
+    assert csrf
+    assert client.post("/moderate/logout", data={"csrf": csrf.group(1)}).status_code == 302
+    assert client.get("/moderate").status_code == 302
+
+
+def test_the_cookie_is_secure_behind_https(redis_server: Any, redis: Any) -> None:
+    from tests.conftest import make_app
+
+    client = make_app(redis_server.url, TRUST_PROXY="1").test_client()
+    r = client.post("/moderate/login", data={"token": ADMIN}, headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in r.headers["Set-Cookie"]
+
+
+def test_every_state_change_needs_the_csrf_token(client: FlaskClient, work: Any) -> None:
+    cid = submit(client).json["id"]
+    work()
+    csrf = sign_in(client)
+    for url, data in (("/moderate/decide", {"ids": cid, "action": "approve"}), ("/moderate/claim", {"ids": cid}),
+                      ("/moderate/logout", {}), ("/moderate/bans", {"email": "a@b.co"}),
+                      ("/moderate/moderators", {"name": "eve"})):
+        assert client.post(url, data=data).status_code == 403, url
+        assert client.post(url, data={**data, "csrf": "forged"}).status_code == 403, url
+    assert client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review"
+    r = client.post("/moderate/decide", json={"ids": [cid], "action": "approve"}, headers={"X-CSRF-Token": csrf})
+    assert r.json["results"] == [{"id": cid, "status": "published"}]
+
+
+def test_comments_render_as_text_with_evidence_marked_and_a_strict_csp(client: FlaskClient, work: Any) -> None:
+    submit(client, payload(XSS + " you idiot", author={"name": "<b>bold</b>", "email": "x@example.com"}))
+    submit(client, payload("مقال ممتاز يا حقير", author={"name": "سارة", "email": "s@example.com"}))
+    work()
+    sign_in(client)
+    r = client.get("/moderate")
+    html = r.get_data(as_text=True)
+    assert "<img src=x" not in html and "<script>alert" not in html and "<b>bold</b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert '<mark class="profanity" title="profanity">idiot</mark>' in html
+    assert '<mark class="profanity" title="profanity">حقير</mark>' in html
+    assert html.count('dir="auto"') >= 4
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert "<script>" not in html.replace("<script src=", "")  # no inline script at all
+    assert ' style="' not in html
+
+
+def test_the_page_claims_what_it_shows_and_shows_what_others_hold(client: FlaskClient, app: Any, work: Any) -> None:
+    ids = [submit(client, payload(f"c{i}", author={"name": "N", "email": f"n{i}@example.com"})).json["id"]
+           for i in range(3)]
+    work()
+    other = app.test_client()
+    r = other.post("/v1/moderation/moderators", headers=ADMIN_HEADERS, json={"name": "zed"})
+    other.post("/v1/moderation/claims", headers={"Authorization": f"Bearer {r.json['token']}"}, json={"limit": 1})
+    csrf = sign_in(client)
+    page = client.get("/moderate").get_data(as_text=True)
+    assert 'data-autoclaim="1"' in page and "held by zed" in page
+    claimed = client.post("/moderate/claim", data={"ids": ids, "csrf": csrf}, headers={"Accept": "application/json"})
+    assert sorted(claimed.json["claimed"]) == sorted(ids[1:])  # not the one zed holds
+    page = client.get("/moderate").get_data(as_text=True)
+    assert 'data-autoclaim="1"' not in page and page.count(">yours<") == 2
+
+
+def test_bulk_decision_form(client: FlaskClient, work: Any) -> None:
+    ids = [submit(client, payload(f"c{i}", author={"name": "N", "email": f"m{i}@example.com"})).json["id"]
+           for i in range(2)]
+    work()
+    csrf = sign_in(client)
+    r = client.post("/moderate/decide", data={"ids": ids, "action": "reject", "reason": "spam", "csrf": csrf})
+    assert r.status_code == 302 and "done=2" in r.headers["Location"]
+    assert {client.get(f"/v1/sites/demo/comments/{i}").json["status"] for i in ids} == {"rejected"}
+
+
+def test_admin_pages(client: FlaskClient, work: Any) -> None:
+    [cid] = [submit(client).json["id"]]
+    work()
+    csrf = sign_in(client)
+    created = client.post("/moderate/moderators", data={"name": "kim", "role": "moderator", "csrf": csrf})
+    token = re.search(r'<code id="new-token">([^<]+)</code>', created.get_data(as_text=True))
+    assert token
+    assert client.get("/v1/moderation/queue", headers={"Authorization": f"Bearer {token.group(1)}"}).status_code == 200
+    page = client.post("/moderate/bans", data={"email": "troll@example.com", "reason": "abuse", "csrf": csrf})
+    assert "troll@example.com" in page.get_data(as_text=True)
+    bad = client.post("/moderate/bans", data={"email": "nope", "csrf": csrf}).get_data(as_text=True)
+    assert "email: Not a valid email address." in bad
+    client.post("/moderate/decide", data={"ids": cid, "action": "approve", "csrf": csrf})
+    audit = client.get(f"/moderate/audit?comment_id={cid}").get_data(as_text=True)
+    assert "decision.approve" in audit
+    stats = client.get("/moderate/stats").get_data(as_text=True)
+    assert "<polyline" in stats and "Median time from submission to decision" in stats
+    # A moderator (not admin) cannot open the moderators page.
+    mod = client.application.test_client()
+    mod.post("/moderate/login", data={"token": token.group(1)})
+    assert mod.get("/moderate/moderators").status_code == 403
+    assert mod.get("/moderate/bans").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/v1/moderation/queue"])
+def test_sign_in_never_redirects_off_the_desk(client: FlaskClient, target: str) -> None:
+    r = client.post(f"/moderate/login?next={target}", data={"token": ADMIN})
+    assert r.headers["Location"] == "/moderate"
+
+
+def test_a_revoked_token_ends_its_desk_sessions(client: FlaskClient, app: Any) -> None:
+    r = client.post("/v1/moderation/moderators", headers=ADMIN_HEADERS, json={"name": "tmp"})
+    desk = app.test_client()
+    desk.post("/moderate/login", data={"token": r.json["token"]})
+    assert desk.get("/moderate").status_code == 200
+    client.delete("/v1/moderation/moderators/tmp", headers=ADMIN_HEADERS)
+    assert desk.get("/moderate").status_code == 302
