@@ -45,8 +45,8 @@
       all[current].focus();
       all[current].scrollIntoView({block: "nearest"});
     }
-    function decide(action) {
-      var el = items()[current];
+    function decide(action, el) {
+      el = el || items()[current];
       if (!el) { return; }
       var body = {ids: [el.dataset.id], action: action};
       if (action === "reject") { body.reason = reason ? reason.value : "other"; }
@@ -58,6 +58,15 @@
         show(current);
       }).catch(function (e) { toast("Not saved: " + e.message); });
     }
+
+    // One click: the buttons on each comment.
+    document.querySelectorAll("li.comment button.act").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var el = button.closest("li.comment");
+        current = items().indexOf(el);
+        decide(button.dataset.action, el);
+      });
+    });
 
     document.addEventListener("keydown", function (ev) {
       var tag = (ev.target.tagName || "").toLowerCase();
