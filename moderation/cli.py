@@ -31,9 +31,9 @@ def dev() -> None:
 @click.option("--worker-class", type=click.Choice(["simple", "fork"]), default="simple", show_default=True)
 def worker(burst: bool, worker_class: str) -> None:
     """Run one screening worker against REDIS_URL."""
-    from workers.run import run
+    from workers.run import main as run_worker
 
-    run(burst=burst, worker_class=worker_class)
+    run_worker(burst=burst, worker_class=worker_class)
 
 
 def _default_site_secret(site: str | None) -> tuple[str, str]:

@@ -46,6 +46,7 @@ class Settings:
     max_request_bytes: int = 64 * 1024
     callbacks: Mapping[str, str] = field(default_factory=dict)
     lease_seconds: int = 300
+    max_backlog: int = 100_000
     webhook_retry_intervals: tuple[int, ...] = (10, 30, 60, 300, 900, 3600, 3600, 3600)
 
     @classmethod

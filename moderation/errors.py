@@ -105,3 +105,7 @@ class Unavailable(ModerationError):
 
     def __init__(self, message: str | None = None, retry_after: int = 5) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class Overloaded(Unavailable):
+    code, message = "overloaded", "The service is behind on screening; try again shortly."

@@ -11,6 +11,7 @@ from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 
 from moderation.config import ConfigError
+from moderation.logs import current_request_id
 
 WEBHOOK_QUEUE = "webhooks"  # its own queue, so a slow site cannot hold up screening
 DELIVER_JOB = "workers.webhooks.deliver_event"
@@ -58,6 +59,7 @@ def queue_event(pipe: Pipeline, queue: Queue, *, event_id: str, site: str, url: 
         "payload": json.dumps(payload, ensure_ascii=False), "created_ms": str(int(time.time() * 1000)),
     })
     queue.enqueue(DELIVER_JOB, event_id, job_id=f"deliver-{event_id}", pipeline=pipe,
+                  meta={"request_id": current_request_id()},
                   retry=Retry(max=len(intervals), interval=list(intervals)) if intervals else None,
                   on_failure=Callback(DELIVERY_FAILURE))
 

@@ -7,6 +7,8 @@ from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 from rq.job import Job
 
+from moderation.logs import current_request_id
+
 SCREENING_QUEUE = "screening"
 SCREEN_JOB = "workers.jobs.screen_comment"
 # Runs when a job raises: turns off retries for faults that another try cannot mend.
@@ -32,6 +34,7 @@ def enqueue_screening(queue: Queue, comment_id: str, *, pipeline: Pipeline | Non
     """
     return queue.enqueue(
         SCREEN_JOB, comment_id, job_id=job_id or screening_job_id(comment_id),
+        meta={"request_id": current_request_id()},
         retry=Retry(max=len(SCREEN_RETRY_INTERVALS), interval=list(SCREEN_RETRY_INTERVALS)),
         on_failure=Callback(SCREEN_FAILURE_CALLBACK), pipeline=pipeline,
     )

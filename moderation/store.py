@@ -26,7 +26,7 @@ from rq.queue import Queue
 
 from moderation import metrics, policy, queues
 from moderation.bans import AuthorBanned, Bans
-from moderation.errors import CommentNotFound, IdempotencyConflict, RateLimited, ValidationFailed
+from moderation.errors import CommentNotFound, IdempotencyConflict, Overloaded, RateLimited, ValidationFailed
 
 P = "mod:"
 QUEUE_ALL = P + "queue:all"
@@ -288,10 +288,12 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 class CommentStore:
     """All reads and writes of comments; the only module that knows the key layout."""
 
-    def __init__(self, redis: Redis, queue: Queue | None = None, idempotency_ttl: int = 24 * 3600) -> None:
+    def __init__(self, redis: Redis, queue: Queue | None = None, idempotency_ttl: int = 24 * 3600,
+                 max_backlog: int = 0) -> None:
         self.redis = redis
         self.queue = queue if queue is not None else queues.screening_queue(redis)
         self.idempotency_ttl = idempotency_ttl
+        self.max_backlog = max_backlog
 
     # ---- intake ---------------------------------------------------------------------------
 
@@ -368,8 +370,9 @@ class CommentStore:
 
     def check_rate(self, site: str, email: str, ip: str | None, *, window_seconds: int,
                    per_author: int, per_address: int) -> None:
-        """Refuse a banned author or address (403), or one past its limit in the window (429, saying
-        when to come back); one round trip."""
+        """Refuse, in one round trip: when the screening backlog is past its limit (503, the whole
+        service is overloaded), a banned author or address (403), or one past its limit in the
+        window (429, saying when to come back)."""
         now = now_ms()
         since = now - window_seconds * 1000
         keys = [(author_comments_key(site, email), per_author, "this email")]
@@ -377,10 +380,14 @@ class CommentStore:
             keys.append((address_key(site, ip), per_address, "this address"))
         ban_keys = Bans(self.redis).check_keys(email, ip)
         with self.redis.pipeline(transaction=False) as pipe:
+            pipe.llen(self.queue.key)
             pipe.exists(*ban_keys)
             for key, _, _ in keys:
                 pipe.zcount(key, since, "+inf")
-            banned, *counts = pipe.execute()
+            backlog, banned, *counts = pipe.execute()
+        if self.max_backlog and backlog >= self.max_backlog:
+            # Grow no further: the workers are behind, and a site will retry what it is refused.
+            raise Overloaded(f"The screening backlog holds {backlog} comments; try again shortly.", retry_after=30)
         if banned:
             raise AuthorBanned()
         for (key, limit, who), count in zip(keys, counts, strict=True):

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from moderation import logs
 from moderation.config import DEFAULT_REDIS_URL, Settings, parse_sites
 from moderation.events import parse_callbacks, parse_intervals
 from moderation.sitepolicy import Policies
@@ -23,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "SITE_CALLBACKS": "",
     "LEASE_SECONDS": 300,
     "WEBHOOK_RETRY_INTERVALS": "",
+    "MAX_BACKLOG": 100_000,
 }
 
 
@@ -37,6 +39,7 @@ def _settings(config: Mapping[str, Any]) -> Settings:
         max_request_bytes=int(config["MAX_REQUEST_BYTES"]),
         callbacks=dict(callbacks) if isinstance(callbacks, Mapping) else parse_callbacks(callbacks),
         lease_seconds=int(config["LEASE_SECONDS"]),
+        max_backlog=int(config["MAX_BACKLOG"]),
         webhook_retry_intervals=tuple(intervals) if isinstance(intervals, list | tuple) else parse_intervals(intervals),
     )
 
@@ -59,7 +62,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     policy_file = app.config["POLICY_FILE"]
     app.extensions["moderation.policies"] = Policies.load(policy_file) if policy_file else Policies()
 
-    from service import desk, errors, extensions, intake, moderation, ops, public
+    from service import desk, errors, extensions, intake, moderation, ops, public, requestlog
+
+    if not app.config.get("TESTING"):
+        logs.configure(str(app.config.get("LOG_LEVEL", "INFO")))
 
     if app.config.get("TRUST_PROXY") in (True, "1", "true", "yes"):
         # Behind a TLS-terminating proxy: believe its X-Forwarded-Proto, so desk cookies are Secure.
@@ -67,6 +73,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
     extensions.init_app(app)
+    requestlog.init_app(app)
     errors.init_app(app)
     for bp in (intake.bp, public.bp, moderation.bp, ops.bp, desk.bp):
         app.register_blueprint(bp)

@@ -24,7 +24,8 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.redis"] = text_twin(raw)
     text = app.extensions["moderation.redis"]
     app.extensions["moderation.store"] = CommentStore(text, screening_queue(raw),
-                                                      idempotency_ttl=settings.idempotency_ttl)
+                                                      idempotency_ttl=settings.idempotency_ttl,
+                                                      max_backlog=settings.max_backlog)
     app.extensions["moderation.desk"] = Desk(text, webhook_queue=Queue(WEBHOOK_QUEUE, connection=raw),
                                              callbacks=settings.callbacks, lease_seconds=settings.lease_seconds,
                                              retry_intervals=settings.webhook_retry_intervals)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Response, current_app, jsonify
 from rq.registry import FailedJobRegistry
 
 from moderation import metrics
 from moderation import store as data
 from moderation.errors import Unavailable
+from moderation.events import WEBHOOK_QUEUE
 from moderation.queues import SCREENING_QUEUE
-from service.extensions import settings
+from service.extensions import desk, settings
 from service.openapi import spec_dict
 
 bp = Blueprint("ops", __name__)
@@ -51,9 +54,15 @@ def prometheus() -> Response:
         pipe.hgetall(metrics.WEBHOOKS)
         for site in sites:
             pipe.zcard(data.site_queue_key(site))
-        intake, decisions, screening, webhooks, *depths = pipe.execute()
-    failed = FailedJobRegistry(SCREENING_QUEUE, connection=raw).count
-    waiting = raw.llen(f"rq:queue:{SCREENING_QUEUE}")
+            pipe.zrange(data.age_key(site), 0, 0, withscores=True)
+        intake, decisions, screening, webhooks, *per_site = pipe.execute()
+    depths, oldest = per_site[0::2], per_site[1::2]
+    now = time.time()
+    ages = [round(now - o[0][1] / 1000, 3) if o else 0 for o in oldest]
+    queues = (SCREENING_QUEUE, WEBHOOK_QUEUE)
+    failed = [FailedJobRegistry(q, connection=raw).count for q in queues]
+    waiting = [raw.llen(f"rq:queue:{q}") for q in queues]
+    desk().sample_depth()
     out = [
         "# HELP moderation_intake_responses_total Intake responses by HTTP status.",
         "# TYPE moderation_intake_responses_total counter",
@@ -74,12 +83,15 @@ def prometheus() -> Response:
         "# HELP moderation_pending_review Comments waiting for a moderator, per site.",
         "# TYPE moderation_pending_review gauge",
         *(_line("moderation_pending_review", int(d), site=s) for s, d in zip(sites, depths, strict=True)),
-        "# HELP moderation_screening_jobs_waiting Screening jobs not yet picked up by a worker.",
-        "# TYPE moderation_screening_jobs_waiting gauge",
-        _line("moderation_screening_jobs_waiting", int(waiting)),
-        "# HELP moderation_failed_jobs Screening jobs in RQ's failed-job registry.",
+        "# HELP moderation_oldest_pending_seconds Age of the oldest comment waiting for a moderator, per site.",
+        "# TYPE moderation_oldest_pending_seconds gauge",
+        *(_line("moderation_oldest_pending_seconds", a, site=s) for s, a in zip(sites, ages, strict=True)),
+        "# HELP moderation_jobs_waiting Jobs not yet picked up by a worker, per queue.",
+        "# TYPE moderation_jobs_waiting gauge",
+        *(_line("moderation_jobs_waiting", int(n), queue=q) for q, n in zip(queues, waiting, strict=True)),
+        "# HELP moderation_failed_jobs Jobs in RQ's failed-job registry, per queue.",
         "# TYPE moderation_failed_jobs gauge",
-        _line("moderation_failed_jobs", int(failed)),
+        *(_line("moderation_failed_jobs", int(n), queue=q) for q, n in zip(queues, failed, strict=True)),
     ]
     return Response("\n".join(out) + "\n", mimetype="text/plain; version=0.0.4")
 

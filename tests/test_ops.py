@@ -35,8 +35,11 @@ def test_metrics_count_intake_screening_and_decisions(client: FlaskClient, work)
     assert _metric(text, 'moderation_decisions_total{action="reject"}') == 1
     assert _metric(text, 'moderation_pending_review{site="demo"}') == 2
     assert _metric(text, 'moderation_pending_review{site="other"}') == 0
-    assert _metric(text, "moderation_failed_jobs") == 0
-    assert _metric(text, "moderation_screening_jobs_waiting") == 0
+    assert _metric(text, 'moderation_failed_jobs{queue="screening"}') == 0
+    assert _metric(text, 'moderation_failed_jobs{queue="webhooks"}') == 0
+    assert _metric(text, 'moderation_jobs_waiting{queue="screening"}') == 0
+    assert 0 < _metric(text, 'moderation_oldest_pending_seconds{site="demo"}') < 60
+    assert _metric(text, 'moderation_oldest_pending_seconds{site="other"}') == 0
 
 
 def test_openapi_is_generated_from_the_schemas(client: FlaskClient) -> None:

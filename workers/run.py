@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 from rq import SimpleWorker, Worker
 from rq.worker import BaseWorker
 
-from moderation import sitepolicy
+from moderation import logs, sitepolicy
 from moderation.config import DEFAULT_REDIS_URL, ConfigError
 from moderation.connections import rq_connection
 from moderation.events import WEBHOOK_QUEUE
@@ -25,7 +24,6 @@ WORKER_CLASSES: dict[str, type[BaseWorker]] = {"simple": SimpleWorker, "fork": W
 def run(*, burst: bool = False, redis_url: str | None = None, worker_class: str = "simple",
         queues: tuple[str, ...] = (SCREENING_QUEUE, WEBHOOK_QUEUE)) -> bool:
     """Work the queues until stopped (or, in burst mode, until they are empty)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     warm_up()
     conn = rq_connection(redis_url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
     worker = WORKER_CLASSES[worker_class](list(queues), connection=conn)
@@ -43,5 +41,11 @@ def warm_up() -> None:
         screener_for(site_policy)
 
 
+def main(*, burst: bool = False, worker_class: str = "simple") -> None:
+    """The worker command: JSON logs to stderr, then work until stopped."""
+    logs.configure(os.environ.get("MODERATION_LOG_LEVEL", "INFO"))
+    run(burst=burst, worker_class=worker_class)
+
+
 if __name__ == "__main__":
-    run()
+    main()
