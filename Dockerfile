@@ -9,4 +9,4 @@ COPY workers ./workers
 RUN pip install . && useradd --create-home --uid 10001 app
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--no-control-socket", "service.wsgi:app"]
+CMD ["moderation", "api"]

@@ -177,3 +177,92 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
     for event_id in ids:
         ok = events.replay(redis, queue, event_id, settings.webhook_retry_intervals)
         click.echo(f"{event_id}\t{'queued' if ok else 'not dead: skipped'}")
+
+
+@main.command()
+@click.option("--bind", default=lambda: f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}",
+              show_default="HOST:PORT")
+@click.option("--workers", "api_workers", default=lambda: int(os.environ.get("API_WORKERS", "2")), show_default="2")
+def api(bind: str, api_workers: int) -> None:
+    """Run the API under gunicorn (no access log: it would hold client addresses; the app logs requests)."""
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(api_workers),
+                               "--graceful-timeout", "20", "--no-control-socket", "service.wsgi:app"])
+
+
+@main.command()
+def stats() -> None:
+    """Print the desk's numbers as JSON: queue depth and oldest pending per site, decisions, time to decision."""
+    from rq import Queue
+
+    from moderation.config import Settings
+    from moderation.connections import rq_connection
+    from moderation.events import WEBHOOK_QUEUE
+    from moderation.review import Desk
+
+    settings = Settings.from_env()
+    desk = Desk(_redis(), webhook_queue=Queue(WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url)))
+    click.echo(json.dumps(desk.stats(settings.sites), indent=2))
+
+
+@main.group()
+def failed() -> None:
+    """Jobs in RQ's failed-job registries (screening and webhooks)."""
+
+
+def _registries() -> list[Any]:
+    from rq.registry import FailedJobRegistry
+
+    from moderation.config import Settings
+    from moderation.connections import rq_connection
+    from moderation.events import WEBHOOK_QUEUE
+    from moderation.queues import SCREENING_QUEUE
+
+    conn = rq_connection(Settings.from_env().redis_url)
+    return [FailedJobRegistry(q, connection=conn) for q in (SCREENING_QUEUE, WEBHOOK_QUEUE)]
+
+
+@failed.command("list")
+def failed_list() -> None:
+    """One line per failed job: queue, id, when, the last line of its error."""
+    for registry in _registries():
+        for job in registry.get_job_ids():
+            fetched = registry.job_class.fetch(job, connection=registry.connection)
+            last = (fetched.latest_result().exc_string or "").strip().splitlines() if fetched.latest_result() else []
+            click.echo(f"{registry.name}\t{job}\t{fetched.ended_at}\t{last[-1] if last else ''}")
+
+
+@failed.command("requeue")
+@click.argument("job_ids", nargs=-1)
+@click.option("--all", "requeue_all", is_flag=True)
+def failed_requeue(job_ids: tuple[str, ...], requeue_all: bool) -> None:
+    """Put failed jobs back on their queue (after fixing what made them fail)."""
+    if not job_ids and not requeue_all:
+        raise click.UsageError("Name job ids or pass --all.")
+    done = 0
+    for registry in _registries():
+        for job_id in registry.get_job_ids():
+            if requeue_all or job_id in job_ids:
+                registry.requeue(job_id)
+                done += 1
+                click.echo(f"requeued {job_id} on {registry.name}")
+    if not done:
+        raise click.ClickException("No such failed job.")
+
+
+@main.command()
+@click.argument("site")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-")
+def export(site: str, output: Any) -> None:
+    """Write every comment of SITE as JSON lines (everything moderators see, so keep the file safe)."""
+    from moderation.store import Comment
+
+    redis = _redis()
+    count = 0
+    for key in redis.scan_iter("mod:comment:*", count=1000):
+        record = redis.hgetall(key)
+        if record.get("site") != site:
+            continue
+        view = Comment.from_hash(record).moderator_view()
+        output.write(json.dumps(view, default=str, ensure_ascii=False) + "\n")
+        count += 1
+    click.echo(f"exported {count} comments of {site}", err=True)

@@ -1,0 +1,93 @@
+"""Ops: the overload guard at intake, and the `moderation` command's stats, failed jobs and export."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moderation.store import CommentStore
+from tests.conftest import ROOT, make_app, payload, submit, wait_for
+from tests.redis_server import RedisServer, free_port
+
+CLI = str(Path(sys.prefix) / "bin" / "moderation")
+
+
+def cli(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "REDIS_URL": url, "MODERATION_SITES": "demo:x,other:y"}
+    return subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=60, check=check)
+
+
+def test_a_backlog_past_its_limit_gets_503_instead_of_growing(redis_server: RedisServer, redis: Any,
+                                                             work: Any) -> None:
+    client = make_app(redis_server.url, MAX_BACKLOG=3).test_client()
+    accepted = [submit(client, payload(f"c{i}", author={"name": "N", "email": f"n{i}@example.com"})).status_code
+                for i in range(4)]
+    assert accepted == [202, 202, 202, 503]
+    r = submit(client, payload("more", author={"name": "M", "email": "m@example.com"}))
+    assert (r.status_code, r.json["error"], r.headers["Retry-After"]) == (503, "overloaded", "30")
+    assert client.get("/readyz").status_code == 200  # Redis is fine: only intake pushes back
+    work()
+    assert submit(client, payload("now it fits", author={"name": "M", "email": "m@example.com"})).status_code == 202
+
+
+def test_stats_command(client: Any, work: Any, redis_server: RedisServer) -> None:
+    submit(client)
+    work()
+    out = json.loads(cli(redis_server.url, "stats").stdout)
+    assert out["sites"]["demo"]["pending"] == 1 and out["sites"]["other"]["pending"] == 0
+
+
+def test_failed_jobs_are_listed_and_requeued(client: Any, work: Any, redis_server: RedisServer,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    cid = submit(client).json["id"]
+
+    def broken(self: Any, *args: Any, **kwargs: Any) -> bool:
+        raise ValueError("simulated bug")
+
+    monkeypatch.setattr(CommentStore, "record_screening", broken)
+    work()
+    listed = cli(redis_server.url, "failed", "list").stdout
+    assert f"screening\tscreen-{cid}" in listed and "ValueError: simulated bug" in listed
+    monkeypatch.undo()
+    assert f"requeued screen-{cid}" in cli(redis_server.url, "failed", "requeue", f"screen-{cid}").stdout
+    work()
+    assert client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review"
+    assert cli(redis_server.url, "failed", "requeue", "nosuch", check=False).returncode == 1
+
+
+def test_export_writes_a_sites_comments_as_json_lines(client: Any, work: Any, redis_server: RedisServer,
+                                                      tmp_path: Path) -> None:
+    ids = {submit(client, payload(f"c{i}", author={"name": "N", "email": f"e{i}@example.com"})).json["id"]
+           for i in range(3)}
+    submit(client, payload("elsewhere"), site="other", secret="other-secret")
+    work()
+    path = tmp_path / "demo.jsonl"
+    done = cli(redis_server.url, "export", "demo", "--output", str(path))
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert {r["id"] for r in rows} == ids and all(r["site"] == "demo" for r in rows)
+    assert "exported 3 comments of demo" in done.stderr
+
+
+def test_api_command_serves_under_gunicorn(redis_server: RedisServer, redis: Any) -> None:
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": redis_server.url, "MODERATION_SITES": "demo:x", "MODERATION_ADMIN_TOKEN": "t",
+           "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "1"}
+    proc = subprocess.Popen([CLI, "api"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        def ready() -> bool:
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200
+            except OSError:
+                return False
+
+        wait_for(ready, timeout=30)
+    finally:
+        proc.terminate()
+    assert proc.wait(30) == 0  # a graceful stop on SIGTERM
