@@ -30,7 +30,8 @@ def status(client: Any, cid: str) -> str:
 def test_rqs_own_worker_command_screens_comments(redis_server: RedisServer, redis: Any) -> None:
     client = make_app(redis_server.url).test_client()
     cid = submit(client, payload("you idiot")).json["id"]
-    done = subprocess.run([str(BIN / "rq"), "worker", "screening", "webhooks", "--url", redis_server.url, "--burst"],
+    done = subprocess.run([str(BIN / "rq"), "worker", "-w", "workers.run.ScreeningWorker", "screening", "webhooks",
+                           "--url", redis_server.url, "--burst"],
                           cwd=ROOT, env=env(redis_server.url), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert status(client, cid) == "pending_review"

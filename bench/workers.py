@@ -1,0 +1,88 @@
+"""Worker throughput: RQ's forking Worker, SimpleWorker and WorkerPool, on our screening jobs and on no-op jobs.
+
+Each row runs N jobs through one worker class in burst mode against a redis-server of its
+own ("fork-cold" is RQ's plain forking Worker, whose children each build the word index);
+screening rows use real comments stored through the API's store. The ratio column is
+screening jobs/s over no-op jobs/s for the same class: how much of RQ's own rate our
+pipeline keeps.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from rq import Queue, Worker
+from rq.worker_pool import WorkerPool
+
+from bench import corpus
+from moderation.connections import rq_connection, text_twin
+from moderation.queues import SCREENING_QUEUE, screening_queue
+from moderation.redisproc import RedisServer
+from moderation.store import CommentStore
+from workers.run import ForkingScreeningWorker, ScreeningWorker
+
+
+def _fill(url: str, n: int, kind: str) -> None:
+    conn = rq_connection(url)
+    if kind == "noop":
+        queue = Queue(SCREENING_QUEUE, connection=conn)
+        with conn.pipeline() as pipe:
+            for _ in range(n):
+                queue.enqueue("tests.jobs.noop", pipeline=pipe)
+            pipe.execute()
+        return
+    store = CommentStore(text_twin(conn), screening_queue(conn))
+    bodies = corpus.english(n // 2) + corpus.arabic(n - n // 2)
+    for i, body in enumerate(bodies):
+        store.create("demo", {"article": {"id": "a1", "url": "https://n.example/a1"},
+                              "author": {"name": "R", "email": f"r{i}@example.com"}, "body": body},
+                     raw_body=body.encode())
+
+
+def _run(cls: str, url: str) -> None:
+    conn = rq_connection(url)
+    if cls == "pool":
+        WorkerPool([SCREENING_QUEUE], connection=conn, num_workers=2, worker_class=ScreeningWorker).start(burst=True)
+        return
+    worker_class: Any = {"simple": ScreeningWorker, "fork": ForkingScreeningWorker, "fork-cold": Worker}[cls]
+    worker_class([SCREENING_QUEUE], connection=conn).work(burst=True)
+
+
+def measure(cls: str, kind: str, n: int) -> float:
+    """Jobs per second for `n` jobs of `kind` through worker class `cls`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp)).start()
+        try:
+            _fill(server.url, n, kind)
+            started = time.perf_counter()
+            _run(cls, server.url)
+            elapsed = time.perf_counter() - started
+            left = rq_connection(server.url).llen(f"rq:queue:{SCREENING_QUEUE}")
+            assert left == 0, f"{left} jobs left"
+            return n / elapsed
+        finally:
+            server.stop()
+
+
+def run(n: int = 300) -> list[dict[str, Any]]:
+    rows = []
+    for cls in ("fork-cold", "fork", "simple", "pool"):
+        noop = measure(cls, "noop", n)
+        screening = measure(cls, "screening", n)
+        rows.append({"worker": cls, "noop_jobs_per_s": noop, "screening_jobs_per_s": screening,
+                     "ratio": screening / noop})
+    return rows
+
+
+if __name__ == "__main__":
+    import logging
+    import sys
+
+    logging.disable(logging.INFO)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.jobs holds the no-op job
+    print(f"{'worker':<8} {'no-op jobs/s':>13} {'screening jobs/s':>17} {'ratio':>6}")
+    for r in run():
+        print(f"{r['worker']:<8} {r['noop_jobs_per_s']:>13.0f} {r['screening_jobs_per_s']:>17.0f} {r['ratio']:>6.2f}")
