@@ -13,9 +13,13 @@ class ConfigError(ValueError):
     """A setting that cannot be used; the message names the variable."""
 
 
-def parse_sites(raw: str | None) -> dict[str, str]:
-    """Parse `site:secret[,site:secret...]` into a mapping, refusing malformed entries."""
-    sites: dict[str, str] = {}
+def parse_site_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
+    """Parse `site:secret[|older][,site:secret...]`: each site's current secret, then any still accepted.
+
+    While a site rotates its secret, list the new one first and the old one after a `|`: the
+    intake accepts both, and outgoing events are signed with the first.
+    """
+    sites: dict[str, tuple[str, ...]] = {}
     if not raw:
         return sites
     for entry in raw.split(","):
@@ -24,14 +28,25 @@ def parse_sites(raw: str | None) -> dict[str, str]:
             continue
         site, sep, secret = entry.partition(":")
         site, secret = site.strip(), secret.strip()
-        if not sep or not site or not secret:
-            raise ConfigError(f"MODERATION_SITES: entry {entry!r} is not of the form site:secret")
+        secrets = tuple(s.strip() for s in secret.split("|"))
+        if not sep or not site or not all(secrets):
+            raise ConfigError(f"MODERATION_SITES: entry {entry!r} is not of the form site:secret[|older secret]")
         if not site.replace("-", "").replace("_", "").replace(".", "").isalnum() or not site.isascii():
             raise ConfigError(f"MODERATION_SITES: site name {site!r} may hold only letters, digits, '-', '_', '.'")
         if site in sites:
             raise ConfigError(f"MODERATION_SITES: site {site!r} is listed twice")
-        sites[site] = secret
+        sites[site] = secrets
     return sites
+
+
+def parse_sites(raw: str | None) -> dict[str, str]:
+    """Each site's current secret (the one outgoing events are signed with)."""
+    return {site: secrets[0] for site, secrets in parse_site_secrets(raw).items()}
+
+
+def older_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
+    """The secrets a site is rotating away from, still accepted at intake."""
+    return {site: secrets[1:] for site, secrets in parse_site_secrets(raw).items() if len(secrets) > 1}
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ class Settings:
 
     redis_url: str = DEFAULT_REDIS_URL
     sites: Mapping[str, str] = field(default_factory=dict)
+    older_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     admin_token: str = ""
     signature_window: int = 300
     idempotency_ttl: int = 24 * 3600
@@ -58,6 +74,7 @@ class Settings:
         return cls(
             redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
             sites=parse_sites(env.get("MODERATION_SITES")),
+            older_secrets=older_secrets(env.get("MODERATION_SITES")),
             admin_token=env.get("MODERATION_ADMIN_TOKEN", ""),
             callbacks=parse_callbacks(env.get("MODERATION_SITE_CALLBACKS")),
             webhook_retry_intervals=parse_intervals(env.get("MODERATION_WEBHOOK_RETRY_INTERVALS")),

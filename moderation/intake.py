@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import ValidationError
@@ -34,7 +35,7 @@ def check_idempotency_key(key: str | None) -> str | None:
 
 
 def accept(
-    store: CommentStore, *, site: str, secret: str, raw: bytes, signature: str | None,
+    store: CommentStore, *, site: str, secret: str | Sequence[str], raw: bytes, signature: str | None,
     idempotency_key: str | None, window: int, policy: SitePolicy | None = None,
 ) -> Accepted:
     """Verify, validate and store one submitted comment with its screening job."""

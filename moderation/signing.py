@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Sequence
 
 from moderation.errors import BadSignature
 
@@ -21,11 +22,12 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={ts},v1={signature(secret, ts, body)}"
 
 
-def verify(header: str | None, secret: str, body: bytes, *, window: int = 300, now: float | None = None) -> int:
+def verify(header: str | None, secret: str | Sequence[str], body: bytes, *, window: int = 300,
+           now: float | None = None) -> int:
     """Check `header` against `body`; return its timestamp or raise BadSignature.
 
-    Several `v1=` values are accepted so that a site can send two signatures while it
-    rotates its secret.
+    Several `v1=` values are accepted, and several secrets, so that a site can rotate its
+    secret without a moment in which its comments are refused.
     """
     if not header:
         raise BadSignature("The X-Signature header is missing.")
@@ -42,11 +44,12 @@ def verify(header: str | None, secret: str, body: bytes, *, window: int = 300, n
     current = time.time() if now is None else now
     if abs(current - timestamp) > window:
         raise BadSignature(f"The signature timestamp is more than {window} seconds from now.")
-    expected = signature(secret, timestamp, body)
-    # Compare every candidate in constant time; never stop early on a match.
+    # Compare every candidate with every secret in constant time; never stop early on a match.
     matched = False
-    for candidate in candidates:
-        matched |= hmac.compare_digest(expected.encode("ascii"), candidate.encode("ascii", "replace"))
+    for key in [secret] if isinstance(secret, str) else secret:
+        expected = signature(key, timestamp, body).encode("ascii")
+        for candidate in candidates:
+            matched |= hmac.compare_digest(expected, candidate.encode("ascii", "replace"))
     if not matched:
         raise BadSignature("The signature does not match the body.")
     return timestamp

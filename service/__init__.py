@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from moderation import logs
-from moderation.config import DEFAULT_REDIS_URL, Settings, parse_sites
+from moderation.config import DEFAULT_REDIS_URL, Settings, older_secrets, parse_sites
 from moderation.events import parse_callbacks, parse_intervals
 from moderation.sitepolicy import Policies
 
@@ -33,6 +33,7 @@ def _settings(config: Mapping[str, Any]) -> Settings:
     return Settings(
         redis_url=config["REDIS_URL"],
         sites=dict(sites) if isinstance(sites, Mapping) else parse_sites(sites),
+        older_secrets={} if isinstance(sites, Mapping) else older_secrets(sites),
         admin_token=str(config["ADMIN_TOKEN"]),
         signature_window=int(config["SIGNATURE_WINDOW"]),
         idempotency_ttl=int(config["IDEMPOTENCY_TTL"]),

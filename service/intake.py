@@ -31,7 +31,7 @@ def submit(site: str) -> tuple[Response, int]:
     if request.mimetype != "application/json":
         raise NotJSON()
     accepted = intake.accept(
-        store(), site=site, secret=secret, raw=request.get_data(cache=True),
+        store(), site=site, secret=(secret, *settings().older_secrets.get(site, ())), raw=request.get_data(cache=True),
         signature=request.headers.get("X-Signature"), idempotency_key=request.headers.get("Idempotency-Key"),
         window=settings().signature_window, policy=policies().for_site(site),
     )

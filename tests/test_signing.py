@@ -40,3 +40,30 @@ def test_verify_refuses_outside_the_window() -> None:
         verify(sign("k", b"x", 1000), "k", b"x", now=1301)
     with pytest.raises(BadSignature):
         verify(sign("k", b"x", 1301), "k", b"x", now=1000)
+
+
+def test_two_secrets_during_a_rotation() -> None:
+    body = b"{}"
+    for secret in ("new-secret", "old-secret"):
+        assert verify(sign(secret, body, 1000), ["new-secret", "old-secret"], body, now=1000) == 1000
+    with pytest.raises(BadSignature):
+        verify(sign("retired", body, 1000), ["new-secret", "old-secret"], body, now=1000)
+
+
+def test_rotation_through_the_environment(redis_server, redis) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from moderation.config import Settings
+    from service import create_app
+
+    env_value = "demo:new-one|old-one,other:solo"
+    settings = Settings.from_env({"MODERATION_SITES": env_value})
+    assert settings.sites == {"demo": "new-one", "other": "solo"}
+    assert settings.older_secrets == {"demo": ("old-one",)}
+    client = create_app({"REDIS_URL": redis_server.url, "SITES": env_value, "TESTING": True}).test_client()
+    body = json.dumps({"article": {"id": "a", "url": "https://n.example/a"},
+                       "author": {"name": "N", "email": "n@example.com"}, "body": "hi"}).encode()
+    for secret, status in (("new-one", 202), ("old-one", 202), ("solo", 401)):
+        r = client.post("/v1/sites/demo/comments", data=body,
+                        headers={"Content-Type": "application/json", "X-Signature": sign(secret, body)})
+        assert r.status_code == status, secret
