@@ -30,8 +30,8 @@ def warm_up() -> None:
 class ScreeningWorker(SimpleWorker):
     """The default: jobs run in the worker's own process, on the word index it built at start.
 
-    Measured on our jobs (`python -m bench.workers`, 2 cores): ~160 screening jobs/s against
-    ~230 no-op jobs/s for this class, against ~75 no-op jobs/s for the forking Worker, whose
+    Measured on our jobs (`python -m bench.workers`, 2 cores): ~190 screening jobs/s against
+    ~250 no-op jobs/s for this class, against ~75 no-op jobs/s for the forking Worker, whose
     fork per job costs more than our whole job. Run one per core (or `--scale worker=N`).
     """
 
