@@ -75,10 +75,13 @@ def test_export_writes_a_sites_comments_as_json_lines(client: Any, work: Any, re
     assert "exported 3 comments of demo" in done.stderr
 
 
-def test_api_command_serves_under_gunicorn(redis_server: RedisServer, redis: Any) -> None:
+def test_api_command_serves_under_gunicorn_with_metrics_shared_by_its_processes(redis_server: RedisServer,
+                                                                                 redis: Any) -> None:
+    from moderation.client import post_comment
+
     port = free_port()
     env = {**os.environ, "REDIS_URL": redis_server.url, "MODERATION_SITES": "demo:x", "MODERATION_ADMIN_TOKEN": "t",
-           "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "1"}
+           "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "3"}
     proc = subprocess.Popen([CLI, "api"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         def ready() -> bool:
@@ -88,6 +91,15 @@ def test_api_command_serves_under_gunicorn(redis_server: RedisServer, redis: Any
                 return False
 
         wait_for(ready, timeout=30)
+        base = f"http://127.0.0.1:{port}"
+        for i in range(12):  # spread over the three gunicorn processes
+            body = {"article": {"id": "a", "url": "https://n.example/a"},
+                    "author": {"name": "N", "email": f"n{i}@example.com"}, "body": f"comment {i}"}
+            assert post_comment(base, "demo", "x", body)[0] == 202
+        assert post_comment(base, "demo", "wrong", body)[0] == 401
+        metrics = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
+        assert 'moderation_intake_responses_total{status="202"} 12' in metrics
+        assert 'moderation_intake_responses_total{status="401"} 1' in metrics
     finally:
         proc.terminate()
     assert proc.wait(30) == 0  # a graceful stop on SIGTERM
