@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench eval clean
+.PHONY: run test lint typecheck pytest chaos bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The slow crash tests alone (`make test` runs them too).
+chaos: $(STAMP)
+	$(BIN)/python -m pytest -m chaos
 
 # Timings against better-profanity and word-list parity; prints a table, writes bench/results/latest.json.
 bench: $(STAMP)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from redis import Redis
 from redis.client import Pipeline
 from rq import Callback, Queue, Retry
@@ -14,6 +16,12 @@ SCREEN_JOB = "workers.jobs.screen_comment"
 # Runs when a job raises: turns off retries for faults that another try cannot mend.
 SCREEN_FAILURE_CALLBACK = "workers.jobs.retry_only_transient"
 SCREEN_RETRY_INTERVALS = (1, 2, 5, 10, 30, 60)
+
+
+def screen_timeout() -> int:
+    """Screening takes milliseconds; a job still running after this is stuck. A worker killed mid-job is
+    noticed (and its job retried) this long plus 60 s after it died, by any worker's maintenance."""
+    return int(os.environ.get("MODERATION_SCREEN_TIMEOUT", "30"))
 
 
 def screening_job_id(comment_id: str) -> str:
@@ -34,7 +42,7 @@ def enqueue_screening(queue: Queue, comment_id: str, *, pipeline: Pipeline | Non
     """
     return queue.enqueue(
         SCREEN_JOB, comment_id, job_id=job_id or screening_job_id(comment_id),
-        meta={"request_id": current_request_id()},
+        meta={"request_id": current_request_id()}, job_timeout=screen_timeout(),
         retry=Retry(max=len(SCREEN_RETRY_INTERVALS), interval=list(SCREEN_RETRY_INTERVALS)),
         on_failure=Callback(SCREEN_FAILURE_CALLBACK), pipeline=pipeline,
     )

@@ -100,6 +100,7 @@ def duplicate_key(site: str, fingerprint: str) -> str:
     return f"{P}dup:{site}:{fingerprint}"
 
 
+RECEIVED = P + "received"  # sorted set: comments not yet screened, score = created ms (for the reaper)
 AUTHOR_HISTORY_KEEP = 200
 ADDRESS_WINDOW_MS = 7 * 24 * 3600 * 1000
 
@@ -344,6 +345,7 @@ class CommentStore:
                             return earlier
                     queues.enqueue_screening(self.queue, comment.id, pipeline=pipe)  # opens the MULTI
                     pipe.hset(comment_key(comment.id), mapping=comment.to_hash())
+                    pipe.zadd(RECEIVED, {comment.id: comment.created_ms})
                     self._remember_author(pipe, comment)
                     if comment.parent_id:
                         pipe.sadd(replies_key(comment.parent_id), comment.id)
@@ -532,6 +534,7 @@ class CommentStore:
                     if language and not comment.language:
                         fields["language"] = language
                     pipe.hset(key, mapping=fields)
+                    pipe.zrem(RECEIVED, comment.id)
                     comment.enqueue_for_review(pipe)
                     metrics.observe_screening(pipe, seconds)
                     pipe.execute()

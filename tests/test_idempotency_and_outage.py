@@ -12,6 +12,7 @@ from redis import Redis
 
 from tests.conftest import ADMIN_HEADERS, make_app, payload, submit, wait_for
 from tests.redis_server import RedisServer
+from workers.run import run
 
 
 def test_same_key_same_body_replays_the_first_answer(client: FlaskClient, redis: Redis) -> None:
@@ -121,3 +122,7 @@ def test_kill_during_intake_keeps_every_accepted_comment_with_its_job(own_redis:
     jobs = {j.removeprefix("screen-") for j in redis.lrange("rq:queue:screening", 0, -1)}
     assert set(accepted) <= stored
     assert stored == jobs
+    # ... and every one of them is screened after the restart.
+    run(burst=True, redis_url=own_redis.url)
+    statuses = {redis.hget(f"mod:comment:{cid}", "status") for cid in stored}
+    assert statuses == {"pending_review"}

@@ -91,3 +91,18 @@ def test_screening_a_deleted_comment_fails_visibly(redis: Redis, redis_server: R
     queues.enqueue_screening(queues.screening_queue(conn), "nosuchcomment")
     work()
     assert FailedJobRegistry(queues.SCREENING_QUEUE, connection=conn).get_job_ids() == ["screen-nosuchcomment"]
+
+
+def test_a_comment_whose_job_vanished_is_screened_again(client: FlaskClient, redis: Redis, work,  # type: ignore[no-untyped-def]
+                                                        redis_server: RedisServer) -> None:
+    from workers.reaper import requeue_lost
+
+    lost, waiting = (submit(client, payload(f"c{i}", author={"name": "N", "email": f"l{i}@example.com"})).json["id"]
+                     for i in range(2))
+    redis.lrem("rq:queue:screening", 0, f"screen-{lost}")  # as a worker killed between taking and starting it
+    conn = rq_connection(redis_server.url)
+    assert requeue_lost(conn, older_than_seconds=60) == []  # too young to call lost
+    assert requeue_lost(conn, older_than_seconds=0) == [lost]  # the other one is still waiting its turn
+    work()
+    assert {_status(client, lost), _status(client, waiting)} == {"pending_review"}
+    assert requeue_lost(conn, older_than_seconds=0) == []  # screened comments are never touched again

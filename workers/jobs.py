@@ -12,6 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import get_current_job
+from rq.exceptions import AbandonedJobError
 from rq.job import Job
 
 from moderation import policy, sitepolicy
@@ -21,8 +22,9 @@ from workers.screening import Context, screener_for
 
 log = logging.getLogger(__name__)
 
-# Faults that another try can mend: the server restarting, a failover, a network blip.
-TRANSIENT = (RedisConnectionError, RedisTimeoutError, ReadOnlyError)
+# Faults that another try can mend: the server restarting, a failover, a network blip, and a
+# worker killed in the middle of the job (RQ finds it abandoned and asks us whether to retry).
+TRANSIENT = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, AbandonedJobError)
 
 
 def _store() -> CommentStore:

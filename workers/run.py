@@ -12,7 +12,8 @@ from moderation import logs, sitepolicy
 from moderation.config import DEFAULT_REDIS_URL, ConfigError
 from moderation.connections import rq_connection
 from moderation.events import WEBHOOK_QUEUE
-from moderation.queues import SCREENING_QUEUE
+from moderation.queues import SCREENING_QUEUE, screen_timeout
+from workers.reaper import requeue_lost
 from workers.screening import screener_for
 
 
@@ -27,7 +28,20 @@ def warm_up() -> None:
         screener_for(site_policy)
 
 
-class ScreeningWorker(SimpleWorker):
+def maintenance_seconds() -> int:
+    """How often a worker looks for jobs abandoned by a worker that died (RQ's default: 10 min)."""
+    return int(os.environ.get("MODERATION_MAINTENANCE_SECONDS", "60"))
+
+
+class _Reaping:
+    """RQ's registry maintenance, then ours: re-queue the screening of comments whose job was lost."""
+
+    def clean_registries(self) -> None:
+        super().clean_registries()  # type: ignore[misc]
+        requeue_lost(self.connection, older_than_seconds=screen_timeout())  # type: ignore[attr-defined]
+
+
+class ScreeningWorker(_Reaping, SimpleWorker):
     """The default: jobs run in the worker's own process, on the word index it built at start.
 
     Measured on our jobs (`python -m bench.workers`, 2 cores): ~190 screening jobs/s against
@@ -37,14 +51,20 @@ class ScreeningWorker(SimpleWorker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warm_up()
+        kwargs.setdefault("maintenance_interval", maintenance_seconds())
+        # An idle worker checks its maintenance only between blocking waits for a job (worker_ttl - 15 s).
+        kwargs.setdefault("worker_ttl", max(20, maintenance_seconds() + 15))
         super().__init__(*args, **kwargs)
 
 
-class ForkingScreeningWorker(Worker):
+class ForkingScreeningWorker(_Reaping, Worker):
     """A fork per job, for ops who want that isolation; warmed before forking so children inherit the index."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warm_up()
+        kwargs.setdefault("maintenance_interval", maintenance_seconds())
+        # An idle worker checks its maintenance only between blocking waits for a job (worker_ttl - 15 s).
+        kwargs.setdefault("worker_ttl", max(20, maintenance_seconds() + 15))
         super().__init__(*args, **kwargs)
 
 
