@@ -12,6 +12,9 @@ import time
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import ResponseError
+
+from moderation.errors import ValidationFailed
 
 P = "mod:audit"
 MAXLEN = 1_000_000  # approximate cap of the main stream; per-comment and per-actor streams are small
@@ -43,7 +46,11 @@ def read(redis: Redis, *, comment_id: str | None = None, actor: str | None = Non
     """Newest first; `before` is the cursor (an entry id) returned by the previous page."""
     key = stream_key(comment_id, actor)
     top = f"({before}" if before else "+"
-    rows: list[tuple[str, dict[str, str]]] = redis.xrevrange(key, max=top, min="-", count=limit + 1)  # type: ignore
+    try:
+        rows: list[tuple[str, dict[str, str]]] = redis.xrevrange(key, max=top, min="-", count=limit + 1)  # type: ignore
+    except ResponseError:  # a cursor that names no entry after the stream's start, such as 0-0
+        raise ValidationFailed("A query parameter is not valid.",
+                               fields={"cursor": ["Not a cursor this API returned."]}) from None
     entries = []
     for entry_id, fields in rows[:limit]:
         if comment_id and actor and fields.get("actor") != actor:
