@@ -86,3 +86,29 @@ if __name__ == "__main__":
     print(f"{'worker':<8} {'no-op jobs/s':>13} {'screening jobs/s':>17} {'ratio':>6}")
     for r in run():
         print(f"{r['worker']:<8} {r['noop_jobs_per_s']:>13.0f} {r['screening_jobs_per_s']:>17.0f} {r['ratio']:>6.2f}")
+
+
+def processes(w: int, kind: str, n: int = 600) -> float:
+    """Jobs per second with `w` worker processes (RQ's own command, our worker class), burst mode."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp)).start()
+        try:
+            _fill(server.url, n, kind)
+            env = {**os.environ, "PYTHONPATH": str(root)}
+            rq_bin = str(Path(sys.executable).parent / "rq")
+            started = time.perf_counter()
+            procs = [subprocess.Popen([rq_bin, "worker", "-w", "workers.run.ScreeningWorker", "--burst", "--url",
+                                       server.url, "-q", SCREENING_QUEUE], cwd=root, env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(w)]
+            for p in procs:
+                p.wait(600)
+            elapsed = time.perf_counter() - started
+            assert rq_connection(server.url).llen(f"rq:queue:{SCREENING_QUEUE}") == 0
+            return n / elapsed
+        finally:
+            server.stop()

@@ -54,7 +54,8 @@ def status(site: str, comment_id: str) -> Response:
 
 @bp.after_request
 def count_response(response: Response) -> Response:
-    if request.method == "POST":
+    # A new comment's 202 is counted in the transaction that stores it; replays and errors here.
+    if request.method == "POST" and (response.status_code != 202 or "Idempotent-Replayed" in response.headers):
         # Without Redis the count is lost; the 503 itself already tells the client.
         with contextlib.suppress(RedisError):
             metrics.count_intake(current_app.extensions["moderation.redis"], response.status_code)

@@ -1,0 +1,114 @@
+"""Intake throughput through gunicorn: signed, validated, stored and queued comments per second, against a bare
+Flask endpoint that only parses the JSON, both under the same gunicorn settings and the same load generator.
+
+The load generator is a separate process (threads, one connection per request, as gunicorn's
+sync workers close them), bounded in count and time, aimed at loopback only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from moderation.redisproc import RedisServer, free_port
+from moderation.signing import sign
+
+SECRET = "bench-secret"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bodies(n: int) -> list[bytes]:
+    return [json.dumps({"article": {"id": "a1", "url": "https://news.example/a1"},
+                        "author": {"name": "Reader", "email": f"reader{i}@example.com"},
+                        "body": f"Comment number {i}: the council's plan is unfair to families in the north.",
+                        "client": {"ip": f"10.{i // 62500 % 250}.{i // 250 % 250}.{i % 250}"}}).encode()
+            for i in range(n)]
+
+
+LOADGEN = r'''
+import http.client, json, sys, threading, time
+port, n, threads, limit = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+requests = json.load(open(sys.argv[5]))
+lock, codes, next_i = threading.Lock(), {}, [0]
+deadline = time.monotonic() + limit
+def run():
+    while time.monotonic() < deadline:
+        with lock:
+            i = next_i[0]; next_i[0] += 1
+        if i >= n:
+            return
+        body, sig = requests[i % len(requests)]
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("POST", "/v1/sites/demo/comments", body=body.encode(),
+                  headers={"Content-Type": "application/json", "X-Signature": sig})
+        status = c.getresponse().status
+        c.close()
+        with lock:
+            codes[status] = codes.get(status, 0) + 1
+start = time.perf_counter()
+ts = [threading.Thread(target=run) for _ in range(threads)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(json.dumps({"seconds": time.perf_counter() - start, "codes": codes}))
+'''
+
+
+def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                             "--no-control-socket", app], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+        except urllib.error.HTTPError:
+            return proc  # it answers (404 is fine)
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{app} did not start")
+
+
+def _load(port: int, bodies: list[bytes], n: int, threads: int, seconds: float) -> dict[str, object]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump([[b.decode(), sign(SECRET, b)] for b in bodies], f)
+    out = subprocess.run([sys.executable, "-c", LOADGEN, str(port), str(n), str(threads), str(seconds), f.name],
+                         capture_output=True, text=True, timeout=seconds + 60, check=True)
+    os.unlink(f.name)
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
+
+
+def run(n: int = 3000, threads: int = 8, seconds: float = 60) -> dict[str, object]:
+    """Requests per second for ours and the bare endpoint; every answer of ours must be a 202."""
+    bodies = _bodies(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        redis = RedisServer(Path(tmp) / "redis").start()
+        env = {**os.environ, "REDIS_URL": redis.url, "MODERATION_SITES": f"demo:{SECRET}",
+               "MODERATION_ADMIN_TOKEN": "bench", "MODERATION_LOG_LEVEL": "WARNING"}
+        results = {}
+        try:
+            for name, app in (("bare", "bench.bare_app:app"), ("ours", "service.wsgi:app")):
+                port = free_port()
+                server = _serve(app, port, env)
+                try:
+                    _load(port, bodies[:200], 200, threads, seconds)  # warm up both the same way
+                    got = _load(port, bodies, n, threads, seconds)
+                finally:
+                    server.terminate()
+                    server.wait(30)
+                codes: dict[str, int] = got["codes"]  # type: ignore[assignment]
+                results[name] = {"per_second": sum(codes.values()) / float(got["seconds"]),  # type: ignore[arg-type]
+                                 "codes": codes}
+        finally:
+            redis.stop()
+    ours, bare = results["ours"]["per_second"], results["bare"]["per_second"]  # type: ignore[index]
+    return {"ours": results["ours"], "bare": results["bare"], "ratio": ours / bare}  # type: ignore[operator]
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
