@@ -84,6 +84,13 @@ def work_until(redis_server: RedisServer, done: Any, timeout: float = 15) -> Non
     assert done(), "condition not met in time"
 
 
+def pending_comment(client: FlaskClient, redis_server: RedisServer, body: str) -> str:
+    """Submit a comment and screen it with real workers, so a moderator can decide it."""
+    cid: str = submit(client, payload(body)).json["id"]
+    work_until(redis_server, lambda: client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review")
+    return cid
+
+
 def decide(client: FlaskClient, cid: str, action: str = "approve", **extra: Any) -> None:
     r = client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS, json={"action": action, **extra})
     assert r.status_code == 200, r.json
@@ -92,8 +99,7 @@ def decide(client: FlaskClient, cid: str, action: str = "approve", **extra: Any)
 @pytest.mark.parametrize("site", [[500, 503]], indirect=True)
 def test_an_event_reaches_the_site_after_two_failures(client: FlaskClient, site: Site,
                                                      redis_server: RedisServer) -> None:
-    cid = submit(client, payload("a fine comment")).json["id"]
-    work_until(redis_server, lambda: client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review")
+    cid = pending_comment(client, redis_server, "a fine comment")
     decide(client, cid)
     work_until(redis_server, lambda: len(site.received) == 3)
     ids = {r["headers"]["X-Event-Id"] for r in site.received}
@@ -124,8 +130,7 @@ def test_a_rejection_carries_its_reason_and_other_sites_get_nothing(client: Flas
 
 def test_the_event_reaches_the_site_once_even_when_the_job_runs_twice(client: FlaskClient, site: Site,
                                                                       redis_server: RedisServer) -> None:
-    cid = submit(client, payload("hello")).json["id"]
-    work_until(redis_server, lambda: client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review")
+    cid = pending_comment(client, redis_server, "hello")
     decide(client, cid)
     work_until(redis_server, lambda: len(site.received) == 1)
     # The same delivery once more, as a duplicate job or a retry after a lost acknowledgement would run it.
@@ -139,8 +144,7 @@ def test_the_event_reaches_the_site_once_even_when_the_job_runs_twice(client: Fl
 @pytest.mark.parametrize("site", [[500, 500, 500]], indirect=True)
 def test_after_the_last_try_the_event_is_dead_and_ops_can_replay_it(client: FlaskClient, site: Site,
                                                                     redis_server: RedisServer) -> None:
-    cid = submit(client, payload("hello")).json["id"]
-    work_until(redis_server, lambda: client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review")
+    cid = pending_comment(client, redis_server, "hello")
     decide(client, cid)
 
     def dead() -> list[dict[str, Any]]:
@@ -169,8 +173,7 @@ def test_a_site_that_does_not_answer_is_retried_then_served(redis_server: RedisS
     port = free_port()
     client = make_app(redis_server.url, SITE_CALLBACKS={"demo": f"http://127.0.0.1:{port}/hook"},
                       WEBHOOK_RETRY_INTERVALS=[1, 1, 1, 1]).test_client()
-    cid = submit(client, payload("hello")).json["id"]
-    work_until(redis_server, lambda: client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review")
+    cid = pending_comment(client, redis_server, "hello")
     decide(client, cid)
     run(burst=True, redis_url=redis_server.url)  # nobody listens on the port yet
     assert redis.hget(f"mod:event:{cid}-1", "last_error").startswith("no answer")
@@ -183,8 +186,7 @@ def test_a_site_that_does_not_answer_is_retried_then_served(redis_server: RedisS
 
 
 def test_reversal_tells_the_site_to_unpublish(client: FlaskClient, site: Site, redis_server: RedisServer) -> None:
-    cid = submit(client, payload("hello")).json["id"]
-    work_until(redis_server, lambda: client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review")
+    cid = pending_comment(client, redis_server, "hello")
     decide(client, cid)
     client.post(f"/v1/moderation/comments/{cid}/reversal", headers=ADMIN_HEADERS, json={})
     work_until(redis_server, lambda: len(site.received) == 2)
