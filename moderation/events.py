@@ -58,8 +58,12 @@ def queue_event(pipe: Pipeline, queue: Queue, *, event_id: str, site: str, url: 
         "id": event_id, "site": site, "url": url, "status": "pending", "attempts": "0",
         "payload": json.dumps(payload, ensure_ascii=False), "created_ms": str(int(time.time() * 1000)),
     })
-    queue.enqueue(DELIVER_JOB, event_id, job_id=f"deliver-{event_id}", pipeline=pipe,
-                  meta={"request_id": current_request_id()},
+    _enqueue_delivery(pipe, queue, event_id, f"deliver-{event_id}", intervals)
+
+
+def _enqueue_delivery(pipe: Pipeline, queue: Queue, event_id: str, job_id: str, intervals: tuple[int, ...]) -> None:
+    """The delivery job: retried at `intervals`, dead-lettered by its failure callback after the last try."""
+    queue.enqueue(DELIVER_JOB, event_id, job_id=job_id, pipeline=pipe, meta={"request_id": current_request_id()},
                   retry=Retry(max=len(intervals), interval=list(intervals)) if intervals else None,
                   on_failure=Callback(DELIVERY_FAILURE))
 
@@ -93,9 +97,7 @@ def replay(redis: Any, queue: Queue, event_id: str, intervals: tuple[int, ...]) 
     attempt = int(redis.hget(key, "attempts") or 0)
     with redis.pipeline() as pipe:
         pipe.multi()
-        queue.enqueue(DELIVER_JOB, event_id, job_id=f"deliver-{event_id}-replay{attempt}", pipeline=pipe,
-                      retry=Retry(max=len(intervals), interval=list(intervals)) if intervals else None,
-                      on_failure=Callback(DELIVERY_FAILURE))
+        _enqueue_delivery(pipe, queue, event_id, f"deliver-{event_id}-replay{attempt}", intervals)
         pipe.hset(key, "status", "pending")
         pipe.lrem(DEAD_LETTERS, 0, event_id)
         pipe.execute()
