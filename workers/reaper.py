@@ -25,8 +25,16 @@ from moderation.store import RECEIVED
 log = logging.getLogger(__name__)
 
 
-def requeue_lost(conn: Redis, *, older_than_seconds: float, limit: int = 500) -> list[str]:
-    """Queue again the screening of comments whose job was lost; returns their ids."""
+LOCK = "mod:reaper:lock"
+
+
+def requeue_lost(conn: Redis, *, older_than_seconds: float, limit: int = 500, every_seconds: int = 0) -> list[str]:
+    """Queue again the screening of comments whose job was lost; returns their ids.
+
+    With `every_seconds`, only one worker in that period does the work (the others return at once).
+    """
+    if every_seconds and not conn.set(LOCK, "1", nx=True, ex=every_seconds):
+        return []
     text = text_twin(conn)
     cutoff = int((time.time() - older_than_seconds) * 1000)
     stale: list[str] = text.zrangebyscore(RECEIVED, "-inf", cutoff, start=0, num=limit)  # type: ignore[assignment]

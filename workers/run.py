@@ -38,7 +38,8 @@ class _Reaping:
 
     def clean_registries(self) -> None:
         super().clean_registries()  # type: ignore[misc]
-        requeue_lost(self.connection, older_than_seconds=screen_timeout())  # type: ignore[attr-defined]
+        requeue_lost(self.connection, older_than_seconds=screen_timeout(),  # type: ignore[attr-defined]
+                     every_seconds=max(1, maintenance_seconds() - 1))
 
 
 class ScreeningWorker(_Reaping, SimpleWorker):
