@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from moderation import signing
 from moderation.errors import InvalidHeader, MalformedJSON, ValidationFailed
@@ -23,6 +23,14 @@ def parse_json(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise MalformedJSON(f"The request body is not valid JSON: {exc}"[:300]) from None
+
+
+def load_json(schema: Schema, raw: bytes, message: str | None = None) -> dict[str, Any]:
+    """Parse and validate a JSON body: 400 if it is not JSON, 422 with per-field messages if it is wrong."""
+    try:
+        return schema.load(parse_json(raw))  # type: ignore[no-any-return]
+    except ValidationError as err:
+        raise ValidationFailed(message, fields=err.messages_dict) from None
 
 
 def check_idempotency_key(key: str | None) -> str | None:
@@ -45,11 +53,7 @@ def accept(
         earlier = store.replay(site, key, raw)
         if earlier:
             return earlier
-    try:
-        data = _COMMENT_IN.load(parse_json(raw))
-    except ValidationError as err:
-        raise ValidationFailed(fields=err.messages_dict if isinstance(err.messages, dict)
-                               else {"_schema": err.messages}) from None
+    data = load_json(_COMMENT_IN, raw)
     t = (policy or SitePolicy()).thresholds
     ip = str(data["client"]["ip"]) if data.get("client", {}).get("ip") else None
     store.check_rate(site, data["author"]["email"], ip, window_seconds=t.flood_window_seconds,

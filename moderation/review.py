@@ -16,7 +16,9 @@ from moderation import audit, events, metrics, policy
 from moderation.accounts import Moderator
 from moderation.errors import CommentNotFound, Conflict, NotPending, ValidationFailed
 from moderation.store import (
+    QUEUE_ALL,
     Comment,
+    age_key,
     author_comments_key,
     author_key,
     comment_key,
@@ -26,6 +28,7 @@ from moderation.store import (
     published_key,
     published_version_key,
     replies_key,
+    site_queue_key,
 )
 
 DECISION_TIMES = "mod:stats:decision_seconds"  # list of recent submission-to-decision seconds
@@ -120,8 +123,6 @@ class Desk:
 
     def claim_ids(self, moderator: Moderator, ids: Iterable[str]) -> list[str]:
         """Lease exactly these pending comments, those nobody else holds (the desk claims what it shows)."""
-        from moderation.store import QUEUE_ALL
-
         ids = list(ids)
         if not ids:
             return []
@@ -339,8 +340,6 @@ class Desk:
 
     def stats(self, sites: Iterable[str]) -> dict[str, Any]:
         """Queue depth and oldest pending age per site, decisions per moderator, median time to decision."""
-        from moderation.store import age_key, site_queue_key
-
         sites = sorted(sites)
         now = now_ms()
         with self.redis.pipeline(transaction=False) as pipe:
@@ -366,8 +365,6 @@ class Desk:
 
     def sample_depth(self) -> None:
         """Note the queue depth once a minute (whoever looks first), for the desk's chart."""
-        from moderation.store import QUEUE_ALL
-
         minute = now_ms() // 60_000
         self.redis.set(depth_series_key(minute), self.redis.zcard(QUEUE_ALL), nx=True, ex=2 * 24 * 3600)
 

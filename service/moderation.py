@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
 from moderation import audit, events
-from moderation.errors import NotFound, ValidationFailed
-from moderation.intake import parse_json
+from moderation.errors import NotFound
+from moderation.intake import load_json
 from moderation.review import check_ids
 from moderation.schemas import (
     AuditPageOut,
@@ -44,10 +44,7 @@ _DESK_COMMENT, _DESK_PAGE = DeskCommentOut(), DeskPageOut()
 
 def load_body(schema: Schema) -> dict[str, Any]:
     """Parse and validate a JSON body: 400 if it is not JSON, 422 with per-field messages if it is wrong."""
-    try:
-        return schema.load(parse_json(request.get_data(cache=True)))  # type: ignore[no-any-return]
-    except ValidationError as err:
-        raise ValidationFailed("The request is not valid.", fields=err.messages_dict) from None
+    return load_json(schema, request.get_data(cache=True), "The request is not valid.")
 
 
 def desk_views(comments: list[Comment], *, history: bool = False) -> list[dict[str, Any]]:
