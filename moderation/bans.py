@@ -75,8 +75,9 @@ class Bans:
             self.redis.srem(INDEX, *expired)
         return [json.loads(r) for r in records if r]
 
-    def check_keys(self, email: str, ip: str | None) -> list[str]:
-        """The keys whose existence means this submission is banned (read with the rate check)."""
+    @staticmethod
+    def check_keys(email: str, ip: str | None) -> list[str]:
+        """The keys whose existence means this submission is banned (read by the intake's script)."""
         keys = [ban_key(ban_id("email", email))]
         if ip:
             keys.append(ban_key(ban_id("ip", ip)))

@@ -16,7 +16,7 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -286,6 +286,65 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
             from None
 
 
+# Accepts one comment, or says why not, atomically: no other client runs between the checks and the writes.
+# KEYS: 1 comment hash, 2 received zset, 3 intake counters, 4 screening queue list, 5 author's comments,
+#   6 address's comments, 7 idempotency record, 8 parent comment, 9 parent's replies ("" where there is none),
+#   10 screening job hash, 11 RQ's set of queues, 12.. ban keys.
+# ARGV: 1 comment id, 2 created ms, 3 window start ms, 4 per-author limit, 5 per-address limit, 6 backlog limit
+#   (0: none), 7 body sha256, 8 idempotency ttl, 9 last author rank to drop, 10 address window start ms,
+#   11 address window ms, 12 site, 13 article id, 14 screening job id, 15 count of comment hash items, then the
+#   items, then the job hash's items.
+_ACCEPT = """
+local id, created = ARGV[1], ARGV[2]
+if KEYS[7] ~= "" then
+  local earlier = redis.call("HMGET", KEYS[7], "comment_id", "body_sha256")
+  if earlier[1] then return {"replay", earlier[1], earlier[2]} end
+end
+if tonumber(ARGV[6]) > 0 then
+  local backlog = redis.call("LLEN", KEYS[4])
+  if backlog >= tonumber(ARGV[6]) then return {"overloaded", tostring(backlog)} end
+end
+for i = 12, #KEYS do
+  if redis.call("EXISTS", KEYS[i]) == 1 then return {"banned"} end
+end
+local function over(key, limit, who)
+  local count = redis.call("ZCOUNT", key, ARGV[3], "+inf")
+  if count < limit then return nil end
+  local oldest = redis.call("ZRANGEBYSCORE", key, ARGV[3], "+inf", "WITHSCORES", "LIMIT", count - limit, 1)
+  return {"limited", who, oldest[2] or ""}
+end
+local refused = over(KEYS[5], tonumber(ARGV[4]), "author")
+if not refused and KEYS[6] ~= "" then refused = over(KEYS[6], tonumber(ARGV[5]), "address") end
+if refused then return refused end
+if KEYS[8] ~= "" then
+  local parent = redis.call("HMGET", KEYS[8], "site", "article_id")
+  if parent[1] ~= ARGV[12] or parent[2] ~= ARGV[13] then return {"no_parent"} end
+end
+-- The comment first: were the job's writes to fail, the reaper would queue a comment left "received".
+local items = tonumber(ARGV[15])
+redis.call("HSET", KEYS[1], unpack(ARGV, 16, 15 + items))
+redis.call("ZADD", KEYS[2], created, id)
+redis.call("HINCRBY", KEYS[3], "202", 1)
+redis.call("ZADD", KEYS[5], created, id)
+redis.call("ZREMRANGEBYRANK", KEYS[5], 0, ARGV[9])
+if KEYS[6] ~= "" then
+  redis.call("ZADD", KEYS[6], created, id)
+  redis.call("ZREMRANGEBYSCORE", KEYS[6], "-inf", ARGV[10])
+  redis.call("PEXPIRE", KEYS[6], ARGV[11])
+end
+if KEYS[9] ~= "" then redis.call("SADD", KEYS[9], id) end
+if KEYS[7] ~= "" then
+  redis.call("HSET", KEYS[7], "comment_id", id, "body_sha256", ARGV[7])
+  redis.call("EXPIRE", KEYS[7], ARGV[8])
+end
+-- The screening job, as RQ's enqueue writes it.
+redis.call("SADD", KEYS[11], KEYS[4])
+redis.call("HSET", KEYS[10], unpack(ARGV, 16 + items, #ARGV))
+redis.call("RPUSH", KEYS[4], ARGV[14])
+return {"ok"}
+"""
+
+
 class CommentStore:
     """All reads and writes of comments; the only module that knows the key layout."""
 
@@ -295,35 +354,34 @@ class CommentStore:
         self.queue = queue if queue is not None else queues.screening_queue(redis)
         self.idempotency_ttl = idempotency_ttl
         self.max_backlog = max_backlog
+        self.jobs = queues.ScreeningJobs(self.queue)
+        self._accept = redis.register_script(_ACCEPT)
 
     # ---- intake ---------------------------------------------------------------------------
 
     def replay(self, site: str, key: str, body: bytes) -> Accepted | None:
         """The earlier answer to this Idempotency-Key, or None if the key is new."""
         record = self.redis.hgetall(idempotency_key(site, key))
-        return self._check_replay(record, body)
-
-    @staticmethod
-    def _check_replay(record: Mapping[Any, Any], body: bytes) -> Accepted | None:
         if not record:
             return None
-        if record["body_sha256"] != hashlib.sha256(body).hexdigest():
+        return self._replayed(str(record["comment_id"]), str(record["body_sha256"]), body)
+
+    @staticmethod
+    def _replayed(comment_id: str, body_sha256: str, body: bytes) -> Accepted:
+        if body_sha256 != hashlib.sha256(body).hexdigest():
             raise IdempotencyConflict()
-        return Accepted(record["comment_id"], replayed=True)
+        return Accepted(comment_id, replayed=True)
 
-    def parent_in_article(self, parent_id: str, site: str, article_id: str) -> bool:
-        """True if `parent_id` names a comment of the same site and article."""
-        found = self.redis.hmget(comment_key(parent_id), ["site", "article_id"])
-        return found == [site, article_id]
+    def create(self, site: str, data: dict[str, Any], *, raw_body: bytes, idem_key: str | None = None,
+               window_seconds: int = 600, per_author: int = 30, per_address: int = 100) -> Accepted:
+        """Check and store a validated comment with its screening job: one script, so one round trip and
+        all or nothing.
 
-    def create(self, site: str, data: dict[str, Any], *, raw_body: bytes, idem_key: str | None = None) -> Accepted:
-        """Store a validated comment and its screening job in one transaction.
-
-        With an Idempotency-Key, the key's record joins the same transaction under WATCH,
-        so two racing requests with one key make one comment.
+        Refused, in this order: an Idempotency-Key seen before replays its first answer; a screening
+        backlog past its limit is a 503 (the whole service is behind); a banned author or address a 403;
+        one past its limit of comments in the window a 429 saying when to come back; a parent that is
+        not a comment of the same article a 422.
         """
-        if data.get("parent_id") and not self.parent_in_article(data["parent_id"], site, data["article"]["id"]):
-            raise ValidationFailed(fields={"parent_id": ["No such comment under this article."]})
         created = now_ms()
         comment = Comment(
             id=new_comment_id(created), site=site, article_id=data["article"]["id"],
@@ -334,72 +392,35 @@ class CommentStore:
             user_agent=data.get("client", {}).get("user_agent"),
             status=policy.RECEIVED, created_ms=created,
         )
-        idem = idempotency_key(site, idem_key) if idem_key else None
-        while True:
-            with self.redis.pipeline() as pipe:
-                try:
-                    if idem:
-                        pipe.watch(idem)
-                        earlier = self._check_replay(pipe.hgetall(idem), raw_body)
-                        if earlier:
-                            return earlier
-                    queues.enqueue_screening(self.queue, comment.id, pipeline=pipe)  # opens the MULTI
-                    pipe.hset(comment_key(comment.id), mapping=comment.to_hash())
-                    pipe.zadd(RECEIVED, {comment.id: comment.created_ms})
-                    pipe.hincrby(metrics.INTAKE, "202", 1)  # counted here, saving the 202 a round trip
-                    self._remember_author(pipe, comment)
-                    if comment.parent_id:
-                        pipe.sadd(replies_key(comment.parent_id), comment.id)
-                    if idem:
-                        pipe.hset(idem, mapping={"comment_id": comment.id,
-                                                 "body_sha256": hashlib.sha256(raw_body).hexdigest()})
-                        pipe.expire(idem, self.idempotency_ttl)
-                    pipe.execute()
-                    return Accepted(comment.id, replayed=False)
-                except WatchError:
-                    continue  # another request wrote this key first: replay its answer
-
-    @staticmethod
-    def _remember_author(pipe: Any, comment: Comment) -> None:
-        """Index the comment by author and address, for flood and history checks (same transaction)."""
-        history = author_comments_key(comment.site, comment.author_email)
-        pipe.zadd(history, {comment.id: comment.created_ms})
-        pipe.zremrangebyrank(history, 0, -AUTHOR_HISTORY_KEEP - 1)
-        if comment.client_ip:
-            addr = address_key(comment.site, comment.client_ip)
-            pipe.zadd(addr, {comment.id: comment.created_ms})
-            pipe.zremrangebyscore(addr, "-inf", comment.created_ms - ADDRESS_WINDOW_MS)
-            pipe.pexpire(addr, ADDRESS_WINDOW_MS)
-
-    def check_rate(self, site: str, email: str, ip: str | None, *, window_seconds: int,
-                   per_author: int, per_address: int) -> None:
-        """Refuse, in one round trip: when the screening backlog is past its limit (503, the whole
-        service is overloaded), a banned author or address (403), or one past its limit in the
-        window (429, saying when to come back)."""
-        now = now_ms()
-        since = now - window_seconds * 1000
-        keys = [(author_comments_key(site, email), per_author, "this email")]
-        if ip:
-            keys.append((address_key(site, ip), per_address, "this address"))
-        ban_keys = Bans(self.redis).check_keys(email, ip)
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.llen(self.queue.key)
-            pipe.exists(*ban_keys)
-            for key, _, _ in keys:
-                pipe.zcount(key, since, "+inf")
-            backlog, banned, *counts = pipe.execute()
-        if self.max_backlog and backlog >= self.max_backlog:
+        email, ip, parent = comment.author_email, comment.client_ip, comment.parent_id
+        since = created - window_seconds * 1000
+        job = self.jobs.record(comment.id)
+        keys = [comment_key(comment.id), RECEIVED, metrics.INTAKE, self.queue.key, author_comments_key(site, email),
+                address_key(site, ip) if ip else "", idempotency_key(site, idem_key) if idem_key else "",
+                comment_key(parent) if parent else "", replies_key(parent) if parent else "",
+                job.key, self.queue.redis_queues_keys, *Bans.check_keys(email, ip)]
+        fields = [item for pair in comment.to_hash().items() for item in pair]
+        args = [comment.id, created, since, per_author, per_address, self.max_backlog,
+                hashlib.sha256(raw_body).hexdigest() if idem_key else "", self.idempotency_ttl,
+                -AUTHOR_HISTORY_KEEP - 1, created - ADDRESS_WINDOW_MS, ADDRESS_WINDOW_MS, site, comment.article_id,
+                job.id, len(fields), *fields, *(item for pair in job.fields.items() for item in pair)]
+        outcome, *detail = self._accept(keys=keys, args=args)
+        if outcome == "ok":
+            return Accepted(comment.id, replayed=False)
+        if outcome == "replay":
+            return self._replayed(detail[0], detail[1], raw_body)
+        if outcome == "overloaded":
             # Grow no further: the workers are behind, and a site will retry what it is refused.
-            raise Overloaded(f"The screening backlog holds {backlog} comments; try again shortly.", retry_after=30)
-        if banned:
+            raise Overloaded(f"The screening backlog holds {detail[0]} comments; try again shortly.", retry_after=30)
+        if outcome == "banned":
             raise AuthorBanned()
-        for (key, limit, who), count in zip(keys, counts, strict=True):
-            if count >= limit:
-                # The comment that must leave the window before one more fits.
-                oldest = self.redis.zrangebyscore(key, since, "+inf", start=count - limit, num=1, withscores=True)
-                free_at = int(oldest[0][1]) + window_seconds * 1000 if oldest else now + window_seconds * 1000
-                raise RateLimited(f"Too many comments from {who}; try again later.",
-                                  retry_after=max(1, -(-(free_at - now) // 1000)))
+        if outcome == "limited":
+            # The comment that must leave the window before one more fits.
+            free_at = int(float(detail[1])) + window_seconds * 1000 if detail[1] else created + window_seconds * 1000
+            who = "this email" if detail[0] == "author" else "this address"
+            raise RateLimited(f"Too many comments from {who}; try again later.",
+                              retry_after=max(1, -(-(free_at - created) // 1000)))
+        raise ValidationFailed(fields={"parent_id": ["No such comment under this article."]})
 
     def screening_context(self, comment: Comment, fingerprint: str, *, window_seconds: int,
                           duplicate_seconds: int) -> dict[str, Any]:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request
 from redis.exceptions import RedisError
 
 from moderation import intake, metrics
 from moderation.errors import CommentNotFound, NotJSON, UnknownSite
-from moderation.schemas import AcceptedOut, CommentStatusOut
+from moderation.schemas import CommentStatusOut
 from service.extensions import policies, settings, store
 
 bp = Blueprint("intake", __name__)
-_ACCEPTED, _STATUS = AcceptedOut(), CommentStatusOut()
+_STATUS = CommentStatusOut()
 
 
 def site_secret(site: str) -> str:
@@ -35,8 +35,10 @@ def submit(site: str) -> tuple[Response, int]:
         signature=request.headers.get("X-Signature"), idempotency_key=request.headers.get("Idempotency-Key"),
         window=settings().signature_window, policy=policies().for_site(site),
     )
-    response = jsonify(_ACCEPTED.dump({"id": accepted.comment_id, "status": "received"}))
-    response.headers["Location"] = url_for("intake.status", site=site, comment_id=accepted.comment_id)
+    # The shape of AcceptedOut (the OpenAPI document's), built directly: this is the hottest path.
+    response = jsonify(id=accepted.comment_id, status="received")
+    # The status URL is this collection's URL plus the id (cheaper than url_for, and the same string).
+    response.headers["Location"] = f"{request.script_root}{request.path}/{accepted.comment_id}"
     if accepted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response, 202

@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         rid = g.get("request_id")
         if rid:
             response.headers["X-Request-Id"] = rid
+        if rid and log.isEnabledFor(logging.INFO):
             log.info("%s %s %s", request.method, request.path, response.status_code,
                      extra={"method": request.method, "path": request.path, "status": response.status_code,
                             "duration_ms": round((time.perf_counter() - g.started) * 1000, 2)})

@@ -1,0 +1,71 @@
+"""The intake writes each screening job itself, in its script: Redis must then hold what RQ's enqueue writes."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+from flask.testing import FlaskClient
+from redis import Redis
+from rq.job import Job, JobStatus
+from rq.utils import utcparse
+
+from moderation import queues
+from moderation.connections import rq_connection
+from tests.conftest import payload, submit
+from tests.redis_server import RedisServer
+from workers.jobs import retry_only_transient
+
+TIMES = ("created_at", "enqueued_at")
+
+
+def rq_state(raw: Redis) -> dict[str, Any]:
+    """Every RQ key with its contents; the job's times and request id are checked apart, being of their moment."""
+    state: dict[str, Any] = {}
+    for key in sorted(raw.scan_iter("rq:*")):
+        kind = raw.type(key)
+        if kind == b"hash":
+            fields = raw.hgetall(key)
+            for name in (*TIMES, b"meta"):
+                fields.pop(name.encode() if isinstance(name, str) else name, None)
+            state[key] = fields
+        elif kind == b"list":
+            state[key] = raw.lrange(key, 0, -1)
+        elif kind == b"set":
+            state[key] = raw.smembers(key)
+        elif kind == b"zset":
+            state[key] = raw.zrange(key, 0, -1)
+        else:
+            state[key] = raw.get(key)
+    return state
+
+
+def test_the_intake_leaves_in_redis_what_rqs_enqueue_leaves(client: FlaskClient, redis: Redis,
+                                                             redis_server: RedisServer) -> None:
+    raw = rq_connection(redis_server.url)
+    cid = submit(client).json["id"]
+    ours = rq_state(raw)
+    job_hash = raw.hgetall(f"rq:job:screen-{cid}")
+    raw.delete(*raw.keys("rq:*"))
+    queues.enqueue_screening(queues.screening_queue(raw), cid)
+    assert ours == rq_state(raw)
+    assert set(ours) == {b"rq:queues", b"rq:queue:screening", f"rq:job:screen-{cid}".encode()}
+    for name in TIMES:
+        assert abs((utcparse(job_hash[name.encode()].decode()) - utcparse(
+            raw.hget(f"rq:job:screen-{cid}", name).decode())).total_seconds()) < 5
+    assert set(pickle.loads(job_hash[b"meta"])) == {"request_id"}
+
+
+def test_the_intakes_job_reads_back_as_the_screening_job(client: FlaskClient, redis: Redis,
+                                                          redis_server: RedisServer) -> None:
+    response = submit(client, payload(), headers={"X-Request-Id": "req-42"})
+    cid = response.json["id"]
+    job = Job.fetch(f"screen-{cid}", connection=rq_connection(redis_server.url))
+    assert (job.func_name, job.args, job.kwargs) == (queues.SCREEN_JOB, (cid,), {})
+    assert job.get_status() == JobStatus.QUEUED and job.origin == queues.SCREENING_QUEUE
+    assert job.timeout == queues.screen_timeout()
+    assert job.retries_left == len(queues.SCREEN_RETRY_INTERVALS)
+    assert job.retry_intervals == list(queues.SCREEN_RETRY_INTERVALS)
+    assert job.failure_callback is retry_only_transient
+    assert job.meta == {"request_id": "req-42"}
+    assert job.description == f"{queues.SCREEN_JOB}('{cid}')"
