@@ -53,11 +53,11 @@ def enqueue_screening(queue: Queue, comment_id: str, *, job_id: str | None = Non
 
 @dataclass(frozen=True)
 class JobRecord:
-    """What enqueueing a job writes: its hash, and its id pushed onto the queue's list."""
+    """What enqueueing one screening job writes that differs from job to job; the rest is `constant_fields`."""
 
     key: str
     id: str
-    fields: dict[str, Any]
+    fields: dict[str, Any]  # VARYING, in that order
 
 
 class ScreeningJobs:
@@ -70,18 +70,21 @@ class ScreeningJobs:
     writes, so an RQ release that changes any of it fails there.
     """
 
+    VARYING = ("created_at", "enqueued_at", "data", "description", "meta")
+
     def __init__(self, queue: Queue) -> None:
         self.queue = queue
         prototype = queue.create_job(SCREEN_JOB, args=("",), job_id=screening_job_id("prototype"), **_options())
-        self._fields = prototype.to_dict()
+        self.constant_fields = {k: v for k, v in prototype.to_dict().items() if k not in self.VARYING}
         self._dumps = queue.serializer.dumps
 
     def record(self, comment_id: str) -> JobRecord:
-        """The job RQ's enqueue would write for this comment's screening, now."""
+        """The fields of this comment's screening job that differ from the prototype's, as RQ would write them now."""
         job_id = screening_job_id(comment_id)
-        fields = dict(self._fields)
-        fields["created_at"] = fields["enqueued_at"] = utcformat(now())
-        fields["data"] = zlib.compress(self._dumps((SCREEN_JOB, None, (comment_id,), {})))
-        fields["description"] = f"{SCREEN_JOB}({comment_id!r})"
-        fields["meta"] = self._dumps({"request_id": current_request_id()})
-        return JobRecord(Job.key_for(job_id), job_id, fields)
+        stamp = utcformat(now())
+        return JobRecord(Job.key_for(job_id), job_id, {
+            "created_at": stamp, "enqueued_at": stamp,
+            "data": zlib.compress(self._dumps((SCREEN_JOB, None, (comment_id,), {}))),
+            "description": f"{SCREEN_JOB}({comment_id!r})",
+            "meta": self._dumps({"request_id": current_request_id()}),
+        })

@@ -16,7 +16,7 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -290,23 +290,22 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 # KEYS: 1 comment hash, 2 received zset, 3 intake counters, 4 screening queue list, 5 author's comments,
 #   6 address's comments, 7 idempotency record, 8 parent comment, 9 parent's replies ("" where there is none),
 #   10 screening job hash, 11 RQ's set of queues, 12.. ban keys.
-# ARGV: 1 comment id, 2 created ms, 3 window start ms, 4 per-author limit, 5 per-address limit, 6 backlog limit
-#   (0: none), 7 body sha256, 8 idempotency ttl, 9 last author rank to drop, 10 address window start ms,
-#   11 address window ms, 12 site, 13 article id, 14 screening job id, 15 count of comment hash items, then the
-#   items, then the job hash's items.
+# ARGV: 1 comment id, 2 created ms, 3 window start ms, 4 per-author limit, 5 per-address limit, 6 body sha256,
+#   7 address window start ms, 8 site, 9 article id, 10 screening job id, 11 the comment hash as a JSON object,
+#   12.. the job hash's fields that vary (ScreeningJobs.VARYING).
+# Settings and the job's constant fields are written into the source (see _accept_script): every argument costs
+# the API process about 3,000 instructions to pass, and these would be the same in every call.
 _ACCEPT = """
 local id, created = ARGV[1], ARGV[2]
 if KEYS[7] ~= "" then
   local earlier = redis.call("HMGET", KEYS[7], "comment_id", "body_sha256")
   if earlier[1] then return {"replay", earlier[1], earlier[2]} end
 end
-if tonumber(ARGV[6]) > 0 then
+if MAX_BACKLOG > 0 then
   local backlog = redis.call("LLEN", KEYS[4])
-  if backlog >= tonumber(ARGV[6]) then return {"overloaded", tostring(backlog)} end
+  if backlog >= MAX_BACKLOG then return {"overloaded", tostring(backlog)} end
 end
-for i = 12, #KEYS do
-  if redis.call("EXISTS", KEYS[i]) == 1 then return {"banned"} end
-end
+if #KEYS >= 12 and redis.call("EXISTS", unpack(KEYS, 12, #KEYS)) > 0 then return {"banned"} end
 local function over(key, limit, who)
   local count = redis.call("ZCOUNT", key, ARGV[3], "+inf")
   if count < limit then return nil end
@@ -318,31 +317,61 @@ if not refused and KEYS[6] ~= "" then refused = over(KEYS[6], tonumber(ARGV[5]),
 if refused then return refused end
 if KEYS[8] ~= "" then
   local parent = redis.call("HMGET", KEYS[8], "site", "article_id")
-  if parent[1] ~= ARGV[12] or parent[2] ~= ARGV[13] then return {"no_parent"} end
+  if parent[1] ~= ARGV[8] or parent[2] ~= ARGV[9] then return {"no_parent"} end
 end
 -- The comment first: were the job's writes to fail, the reaper would queue a comment left "received".
-local items = tonumber(ARGV[15])
-redis.call("HSET", KEYS[1], unpack(ARGV, 16, 15 + items))
+local fields = {}
+for name, value in pairs(cjson.decode(ARGV[11])) do
+  fields[#fields + 1] = name
+  fields[#fields + 1] = value
+end
+redis.call("HSET", KEYS[1], unpack(fields))
 redis.call("ZADD", KEYS[2], created, id)
 redis.call("HINCRBY", KEYS[3], "202", 1)
 redis.call("ZADD", KEYS[5], created, id)
-redis.call("ZREMRANGEBYRANK", KEYS[5], 0, ARGV[9])
+redis.call("ZREMRANGEBYRANK", KEYS[5], 0, -AUTHOR_HISTORY_KEEP - 1)
 if KEYS[6] ~= "" then
   redis.call("ZADD", KEYS[6], created, id)
-  redis.call("ZREMRANGEBYSCORE", KEYS[6], "-inf", ARGV[10])
-  redis.call("PEXPIRE", KEYS[6], ARGV[11])
+  redis.call("ZREMRANGEBYSCORE", KEYS[6], "-inf", ARGV[7])
+  redis.call("PEXPIRE", KEYS[6], ADDRESS_WINDOW_MS)
 end
 if KEYS[9] ~= "" then redis.call("SADD", KEYS[9], id) end
 if KEYS[7] ~= "" then
-  redis.call("HSET", KEYS[7], "comment_id", id, "body_sha256", ARGV[7])
-  redis.call("EXPIRE", KEYS[7], ARGV[8])
+  redis.call("HSET", KEYS[7], "comment_id", id, "body_sha256", ARGV[6])
+  redis.call("EXPIRE", KEYS[7], IDEMPOTENCY_TTL)
 end
 -- The screening job, as RQ's enqueue writes it.
 redis.call("SADD", KEYS[11], KEYS[4])
-redis.call("HSET", KEYS[10], unpack(ARGV, 16 + items, #ARGV))
-redis.call("RPUSH", KEYS[4], ARGV[14])
+local job = {JOB_CONSTANT_FIELDS}
+for i, name in ipairs({JOB_VARYING_FIELDS}) do
+  job[#job + 1] = name
+  job[#job + 1] = ARGV[11 + i]
+end
+redis.call("HSET", KEYS[10], unpack(job))
+redis.call("RPUSH", KEYS[4], ARGV[10])
 return {"ok"}
 """
+
+
+def _lua_string(value: bytes) -> str:
+    """A Lua string literal for any bytes (every byte escaped, so nothing in it can end the literal)."""
+    return '"' + "".join(f"\\{b:03d}" for b in value) + '"'
+
+
+def _accept_script(constant_job_fields: Mapping[str, Any], varying_job_fields: Iterable[str], encode: Callable[
+        [Any], bytes], *, max_backlog: int, idempotency_ttl: int) -> str:
+    """The intake's script with this process's settings and the screening job's constant fields written in."""
+    constants = {
+        "MAX_BACKLOG": str(int(max_backlog)), "IDEMPOTENCY_TTL": str(int(idempotency_ttl)),
+        "AUTHOR_HISTORY_KEEP": str(AUTHOR_HISTORY_KEEP), "ADDRESS_WINDOW_MS": str(ADDRESS_WINDOW_MS),
+        "JOB_CONSTANT_FIELDS": ", ".join(_lua_string(encode(item)) for pair in constant_job_fields.items()
+                                         for item in pair),
+        "JOB_VARYING_FIELDS": ", ".join(_lua_string(encode(name)) for name in varying_job_fields),
+    }
+    source = _ACCEPT
+    for name, value in constants.items():
+        source = source.replace(name, value)
+    return source
 
 
 class CommentStore:
@@ -355,7 +384,9 @@ class CommentStore:
         self.idempotency_ttl = idempotency_ttl
         self.max_backlog = max_backlog
         self.jobs = queues.ScreeningJobs(self.queue)
-        self._accept = redis.register_script(_ACCEPT)
+        self._accept = redis.register_script(_accept_script(
+            self.jobs.constant_fields, self.jobs.VARYING, redis.connection_pool.get_encoder().encode,
+            max_backlog=max_backlog, idempotency_ttl=idempotency_ttl))
 
     # ---- intake ---------------------------------------------------------------------------
 
@@ -399,11 +430,9 @@ class CommentStore:
                 address_key(site, ip) if ip else "", idempotency_key(site, idem_key) if idem_key else "",
                 comment_key(parent) if parent else "", replies_key(parent) if parent else "",
                 job.key, self.queue.redis_queues_keys, *Bans.check_keys(email, ip)]
-        fields = [item for pair in comment.to_hash().items() for item in pair]
-        args = [comment.id, created, since, per_author, per_address, self.max_backlog,
-                hashlib.sha256(raw_body).hexdigest() if idem_key else "", self.idempotency_ttl,
-                -AUTHOR_HISTORY_KEEP - 1, created - ADDRESS_WINDOW_MS, ADDRESS_WINDOW_MS, site, comment.article_id,
-                job.id, len(fields), *fields, *(item for pair in job.fields.items() for item in pair)]
+        args = [comment.id, created, since, per_author, per_address,
+                hashlib.sha256(raw_body).hexdigest() if idem_key else "", created - ADDRESS_WINDOW_MS, site,
+                comment.article_id, job.id, json.dumps(comment.to_hash(), ensure_ascii=False), *job.fields.values()]
         outcome, *detail = self._accept(keys=keys, args=args)
         if outcome == "ok":
             return Accepted(comment.id, replayed=False)

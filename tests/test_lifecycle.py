@@ -168,3 +168,21 @@ def test_every_stored_comment_has_exactly_one_job(client: FlaskClient, redis: Re
     assert sorted(queued) == sorted(f"screen-{i}" for i in ids)
     for cid in ids:
         assert redis.hget(f"rq:job:screen-{cid}", "status") == "queued"
+
+
+def test_every_text_field_is_stored_exactly_as_accepted(client: FlaskClient, redis: Redis) -> None:
+    # The intake hands the comment to Redis as JSON inside a Lua script: quotes, backslashes, newlines, tabs,
+    # Arabic with diacritics and bidi marks, emoji beyond the BMP and JSON-looking text must all come back as sent.
+    body = 'قال: "لا\\n" \\ \u200f😀 {"a": [1]}\n\tend — ٣٤٥'
+    data = payload(body, author={"name": 'سارة "S" \\ 😀', "email": "sara@example.org"},
+                   article={"id": "a-1", "url": "https://news.example/a-1?x=\"y\"", "title": "عنوان\t😀"},
+                   client={"ip": "2001:db8::1", "user_agent": 'UA/1 "quoted" \\ مرحبا'})
+    cid = submit(client, data).json["id"]
+    stored = redis.hgetall(f"mod:comment:{cid}")
+    assert stored["body"] == body.strip()
+    assert stored["author_name"] == 'سارة "S" \\ 😀'
+    assert stored["article_url"] == 'https://news.example/a-1?x="y"'
+    assert stored["article_title"] == "عنوان\t😀"
+    assert stored["user_agent"] == 'UA/1 "quoted" \\ مرحبا'
+    assert stored["client_ip"] == "2001:db8::1"
+    assert stored["status"] == "received"
