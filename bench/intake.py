@@ -16,6 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from moderation.config import gunicorn_command
 from moderation.redisproc import RedisServer, free_port
 from moderation.signing import sign
 
@@ -59,9 +60,9 @@ print(json.dumps({"seconds": time.perf_counter() - start, "codes": codes}))
 
 
 def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                             "--no-control-socket", app], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    # Both apps exactly as `moderation api` serves ours (2 processes of 4 threads unless API_WORKERS/API_THREADS).
+    proc = subprocess.Popen(gunicorn_command(app, f"127.0.0.1:{port}", env), cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

@@ -183,10 +183,14 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
 @click.option("--bind", default=lambda: f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}",
               show_default="HOST:PORT")
 @click.option("--workers", "api_workers", default=lambda: int(os.environ.get("API_WORKERS", "2")), show_default="2")
-def api(bind: str, api_workers: int) -> None:
+@click.option("--threads", "api_threads", default=lambda: int(os.environ.get("API_THREADS", "4")), show_default="4")
+def api(bind: str, api_workers: int, api_threads: int) -> None:
     """Run the API under gunicorn (no access log: it would hold client addresses; the app logs requests)."""
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(api_workers),
-                               "--graceful-timeout", "20", "--no-control-socket", "service.wsgi:app"])
+    from moderation.config import gunicorn_command
+
+    command = gunicorn_command("service.wsgi:app", bind, {"API_WORKERS": str(api_workers),
+                                                          "API_THREADS": str(api_threads)})
+    os.execvp(command[0], command)
 
 
 @main.command()

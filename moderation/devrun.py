@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from moderation.config import gunicorn_command
 from moderation.redisproc import RedisServer, free_port
 
 CREDENTIALS_FILE = "dev-credentials.json"
@@ -83,9 +84,8 @@ def main() -> int:
         flush=True,
     )
     bind = env.get("HOST", "127.0.0.1")
-    children = [subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"{bind}:{port}", "--workers", env.get("API_WORKERS", "2"),
-         "--graceful-timeout", "10", "--no-control-socket", "service.wsgi:app"], env=env, start_new_session=True)]
+    children = [subprocess.Popen(gunicorn_command("service.wsgi:app", f"{bind}:{port}", env, graceful_timeout=10),
+                                 env=env, start_new_session=True)]
     children += [subprocess.Popen([sys.executable, "-m", "workers.run"], env=env, start_new_session=True)
                  for _ in range(n_workers)]
     code = 0

@@ -77,11 +77,14 @@ def test_export_writes_a_sites_comments_as_json_lines(client: Any, work: Any, re
 
 def test_api_command_serves_under_gunicorn_with_metrics_shared_by_its_processes(redis_server: RedisServer,
                                                                                  redis: Any) -> None:
+    """Three processes of four threads each (gthread): concurrent comments are each stored and queued once."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from moderation.client import post_comment
 
     port = free_port()
     env = {**os.environ, "REDIS_URL": redis_server.url, "MODERATION_SITES": "demo:x", "MODERATION_ADMIN_TOKEN": "t",
-           "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "3"}
+           "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "3", "API_THREADS": "4"}
     proc = subprocess.Popen([CLI, "api"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         def ready() -> bool:
@@ -92,13 +95,21 @@ def test_api_command_serves_under_gunicorn_with_metrics_shared_by_its_processes(
 
         wait_for(ready, timeout=30)
         base = f"http://127.0.0.1:{port}"
-        for i in range(12):  # spread over the three gunicorn processes
-            body = {"article": {"id": "a", "url": "https://n.example/a"},
-                    "author": {"name": "N", "email": f"n{i}@example.com"}, "body": f"comment {i}"}
-            assert post_comment(base, "demo", "x", body)[0] == 202
-        assert post_comment(base, "demo", "wrong", body)[0] == 401
+        def post(i: int) -> tuple[int, dict[str, Any]]:
+            return post_comment(base, "demo", "x", {"article": {"id": "a", "url": "https://n.example/a"},
+                                                    "author": {"name": "N", "email": f"n{i}@example.com"},
+                                                    "body": f"comment {i}"})
+
+        with ThreadPoolExecutor(8) as pool:  # spread over the processes and their threads
+            answers = list(pool.map(post, range(48)))
+        assert [status for status, _ in answers] == [202] * 48
+        ids = {answer["id"] for _, answer in answers}
+        assert len(ids) == 48
+        assert {redis.hget(f"mod:comment:{cid}", "body") for cid in ids} == {f"comment {i}" for i in range(48)}
+        assert sorted(redis.lrange("rq:queue:screening", 0, -1)) == sorted(f"screen-{cid}" for cid in ids)
+        assert post_comment(base, "demo", "wrong", {"body": "x"})[0] == 401
         metrics = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
-        assert 'moderation_intake_responses_total{status="202"} 12' in metrics
+        assert 'moderation_intake_responses_total{status="202"} 48' in metrics
         assert 'moderation_intake_responses_total{status="401"} 1' in metrics
     finally:
         proc.terminate()

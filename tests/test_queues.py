@@ -1,8 +1,10 @@
-"""The intake writes each screening job itself, in its script: Redis must then hold what RQ's enqueue writes."""
+"""The intake writes each screening job itself, in its script: Redis must then hold what RQ's enqueue writes
+(the call compressed with a smaller window: the same once decompressed, as RQ reads it)."""
 
 from __future__ import annotations
 
 import pickle
+import zlib
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -26,8 +28,10 @@ def rq_state(raw: Redis) -> dict[str, Any]:
         kind = raw.type(key)
         if kind == b"hash":
             fields = raw.hgetall(key)
-            for name in (*TIMES, b"meta"):
-                fields.pop(name.encode() if isinstance(name, str) else name, None)
+            for name in (*TIMES, "meta"):
+                fields.pop(name.encode(), None)
+            if b"data" in fields:  # the call, compressed; RQ reads it with zlib.decompress
+                fields[b"data"] = zlib.decompress(fields[b"data"])
             state[key] = fields
         elif kind == b"list":
             state[key] = raw.lrange(key, 0, -1)
