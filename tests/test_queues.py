@@ -73,3 +73,12 @@ def test_the_intakes_job_reads_back_as_the_screening_job(client: FlaskClient, re
     assert job.failure_callback is retry_only_transient
     assert job.meta == {"request_id": "req-42"}
     assert job.description == f"{queues.SCREEN_JOB}('{cid}')"
+
+
+def test_the_intake_reloads_its_script_after_redis_forgets_it(client: FlaskClient, redis: Redis) -> None:
+    # A Redis restart or an operator's SCRIPT FLUSH empties the script cache; the next comment loads it again.
+    redis.script_flush()
+    first = submit(client, payload("after a flush"))
+    assert first.status_code == 202
+    assert redis.hget(f"mod:comment:{first.json['id']}", "body") == "after a flush"
+    assert redis.lrange("rq:queue:screening", 0, -1) == [f"screen-{first.json['id']}"]
