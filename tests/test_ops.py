@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from moderation.schemas import CommentIn, DecisionIn
-from tests.conftest import ADMIN_HEADERS, submit
+from tests.conftest import ADMIN_HEADERS, payload, submit
 
 
 def test_healthz_and_readyz(client: FlaskClient) -> None:
@@ -69,3 +69,19 @@ def test_every_route_is_in_the_openapi_document(app, client: FlaskClient) -> Non
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in spec_paths.get(path, {}), f"{method} {path} is not documented"
+
+
+def test_every_intake_refusal_is_counted_with_the_status_the_site_received(client: FlaskClient) -> None:
+    answers = [
+        submit(client, idempotency_key="k1").status_code,  # 202, counted with its comment
+        submit(client, idempotency_key="k1").status_code,  # 202 again: a replay
+        submit(client, site="nosuch").status_code,  # 404
+        submit(client, payload("")).status_code,  # 422
+        submit(client, raw=b"{not json").status_code,  # 400
+        submit(client, raw=b"x" * (65 * 1024)).status_code,  # 413
+        client.post("/v1/sites/demo/comments", data="body", content_type="text/plain").status_code,  # 415
+    ]
+    assert answers == [202, 202, 404, 422, 400, 413, 415]
+    text = client.get("/metrics").get_data(as_text=True)
+    for status, count in {202: 2, 404: 1, 422: 1, 400: 1, 413: 1, 415: 1}.items():
+        assert _metric(text, f'moderation_intake_responses_total{{status="{status}"}}') == count, status
