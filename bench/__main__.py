@@ -1,6 +1,7 @@
 """`make bench`: one table, every row a ratio to a baseline measured in the same run on this machine.
 
-Rows: intake through gunicorn against a bare Flask endpoint; screening throughput with 1 and 2
+Rows: intake through gunicorn against a bare Flask endpoint served the same way (medians of 5
+alternating rounds); screening throughput with 1 and 2
 workers against RQ no-op jobs; screening cost per 1500-character comment against
 better-profanity; the desk's operations with BENCH_PENDING (default 1,000,000) pending comments
 against the same with 1,000. Then the parity check on better-profanity's list. Results also go
@@ -28,7 +29,7 @@ def main() -> int:
     rows: list[tuple[str, str, str, float]] = []
 
     got = intake.run()
-    rows.append(("intake, comments/s (gunicorn, 2 workers)", f"{got['ours']['per_second']:.0f}",  # type: ignore[index]
+    rows.append(("intake, comments/s (gunicorn 2x4 threads)", f"{got['ours']['per_second']:.0f}",  # type: ignore[index]
                  f"{got['bare']['per_second']:.0f} bare Flask", float(got["ratio"])))  # type: ignore[index,arg-type]
     for w in (1, 2):
         noop, ours = workers.processes(w, "noop"), workers.processes(w, "screening")

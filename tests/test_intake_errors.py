@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from redis import Redis
 
 from moderation.signing import sign
-from tests.conftest import OTHER_SECRET, SECRET, payload, submit
+from tests.conftest import ADMIN_HEADERS, OTHER_SECRET, SECRET, payload, submit
 
 
 def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -97,6 +97,25 @@ def test_idempotency_key_with_a_different_body_is_409(client: FlaskClient, redis
     assert submit(client, payload("first"), idempotency_key="key-1").status_code == 202
     assert_error(submit(client, payload("second"), idempotency_key="key-1"), 409, "idempotency_conflict")
     assert len(list(redis.scan_iter("mod:comment:*"))) == 1
+    redis.flushall()
+
+
+def test_a_used_idempotency_key_with_an_invalid_body_is_409_not_422(client: FlaskClient, redis: Redis) -> None:
+    assert submit(client, payload("first"), idempotency_key="key-2").status_code == 202
+    assert_error(submit(client, payload(""), idempotency_key="key-2"), 409, "idempotency_conflict")
+    assert_error(submit(client, payload(""), idempotency_key="key-3"), 422, "validation_failed")
+    redis.flushall()
+
+
+def test_a_replay_gets_its_first_answer_even_after_the_author_is_banned(client: FlaskClient, redis: Redis) -> None:
+    first = submit(client, payload("before the ban"), idempotency_key="key-4")
+    assert first.status_code == 202
+    ban = client.post("/v1/moderation/bans", headers=ADMIN_HEADERS, json={"email": "layla@example.com"})
+    assert ban.status_code == 201
+    again = submit(client, payload("before the ban"), idempotency_key="key-4")
+    assert (again.status_code, again.json["id"], again.headers["Idempotent-Replayed"]) == (
+        202, first.json["id"], "true")
+    assert_error(submit(client, payload("after the ban")), 403, "author_banned")
     redis.flushall()
 
 
