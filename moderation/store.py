@@ -451,7 +451,9 @@ class CommentStore:
             who = "this email" if detail[0] == "author" else "this address"
             raise RateLimited(f"Too many comments from {who}; try again later.",
                               retry_after=max(1, -(-(free_at - created) // 1000)))
-        raise ValidationFailed(fields={"parent_id": ["No such comment under this article."]})
+        if outcome == "no_parent":
+            raise ValidationFailed(fields={"parent_id": ["No such comment under this article."]})
+        raise RuntimeError(f"The intake script answered {outcome!r}.")  # a script out of step with this code
 
     def screening_context(self, comment: Comment, fingerprint: str, *, window_seconds: int,
                           duplicate_seconds: int) -> dict[str, Any]:
