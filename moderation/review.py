@@ -319,24 +319,32 @@ class Desk:
 
     # ---- authors and stats -----------------------------------------------------------------
 
-    def author_history(self, comment: Comment, recent: int = 5) -> dict[str, Any]:
-        """The author's decided counts on the site and their latest other comments (for moderators only)."""
-        history = author_comments_key(comment.site, comment.author_email)
+    def author_histories(self, comments: Iterable[Comment], recent: int = 5) -> dict[str, dict[str, Any]]:
+        """Each comment's author's decided counts on the site and latest other comments (for moderators only):
+        two round trips for a whole page, one without `recent`."""
+        comments = list(comments)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hmget(author_key(comment.site, comment.author_email), ["approved", "rejected"])
-            pipe.zcard(history)
-            pipe.zrevrange(history, 0, recent)
-            (approved, rejected), total, ids = pipe.execute()
-        others = [cid for cid in ids if cid != comment.id][:recent]
+            for c in comments:
+                history = author_comments_key(c.site, c.author_email)
+                pipe.hmget(author_key(c.site, c.author_email), ["approved", "rejected"])
+                pipe.zcard(history)
+                if recent:
+                    pipe.zrevrange(history, 0, recent)
+            found = iter(pipe.execute())
+        counts, others = {}, {}
+        for c in comments:
+            (approved, rejected), total = next(found), next(found)
+            ids = next(found) if recent else []
+            counts[c.id] = {"approved": int(approved or 0), "rejected": int(rejected or 0), "comments": int(total)}
+            others[c.id] = [cid for cid in ids if cid != c.id][:recent]
         with self.redis.pipeline(transaction=False) as pipe:
-            for cid in others:
-                pipe.hmget(comment_key(cid), ["id", "status", "created_ms", "body", "article_id"])
-            rows = pipe.execute()
-        return {
-            "approved": int(approved or 0), "rejected": int(rejected or 0), "comments": int(total),
-            "recent": [{"id": r[0], "status": r[1], "created_at": _iso(int(r[2])), "article_id": r[4],
-                        "body": r[3][:200]} for r in rows if r[0]],
-        }
+            for c in comments:
+                for cid in others[c.id]:
+                    pipe.hmget(comment_key(cid), ["id", "status", "created_ms", "body", "article_id"])
+            rows = iter(pipe.execute())
+        return {c.id: {**counts[c.id], "recent": [
+            {"id": r[0], "status": r[1], "created_at": _iso(int(r[2])), "article_id": r[4], "body": r[3][:200]}
+            for r in (next(rows) for _ in others[c.id]) if r[0]]} for c in comments}
 
     def stats(self, sites: Iterable[str]) -> dict[str, Any]:
         """Queue depth and oldest pending age per site, decisions per moderator, median time to decision."""

@@ -159,12 +159,13 @@ def queue() -> str:
     except ModerationError:
         comments, cursor = [], None
     held = desk().claims(c.id for c in comments)
+    histories = desk().author_histories(comments, recent=0)
     items = []
     for c in comments:
         claim = held.get(c.id)
         items.append({"c": c, "segments": segments(c), "age": _age(c.created_ms),
                       "claim": claim, "mine": bool(claim and claim.moderator == g.moderator.name),
-                      "history": desk().author_history(c, recent=0)})
+                      "history": histories[c.id]})
     autoclaim = any(i["claim"] is None for i in items)
     return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim,
                 sites=sorted(settings().sites), done=request.args.get("done"))

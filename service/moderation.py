@@ -50,6 +50,7 @@ def load_body(schema: Schema) -> dict[str, Any]:
 def desk_views(comments: list[Comment], *, history: bool = False) -> list[dict[str, Any]]:
     """Moderator views with each comment's current claim (and, for details, the author's history)."""
     claims = desk().claims(c.id for c in comments)
+    histories = desk().author_histories(comments) if history else {}
     out = []
     for c in comments:
         view = c.moderator_view()
@@ -58,7 +59,7 @@ def desk_views(comments: list[Comment], *, history: bool = False) -> list[dict[s
                                                                                               tz=UTC)}
                          if claim else None)
         if history:
-            view["author_history"] = desk().author_history(c)
+            view["author_history"] = histories[c.id]
         out.append(view)
     return out
 

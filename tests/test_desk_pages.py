@@ -140,3 +140,20 @@ def test_a_revoked_token_ends_its_desk_sessions(client: FlaskClient, app: Any) -
     assert desk.get("/moderate").status_code == 200
     client.delete("/v1/moderation/moderators/tmp", headers=ADMIN_HEADERS)
     assert desk.get("/moderate").status_code == 302
+
+
+def test_each_comment_on_the_page_shows_its_own_authors_history(client: FlaskClient, work: Any) -> None:
+    # The page reads every author's counts in one round trip; each row must still get its own author's.
+    first = submit(client, payload("an older comment", author={"name": "Old", "email": "old@example.com"})).json["id"]
+    for i in range(2):
+        submit(client, payload(f"comment {i}", author={"name": "Old", "email": "old@example.com"}))
+    submit(client, payload("a newcomer's comment", author={"name": "New", "email": "new@example.com"}))
+    work()
+    client.post(f"/v1/moderation/comments/{first}/decision", headers=ADMIN_HEADERS, json={"action": "reject"})
+    sign_in(client)
+    html = client.get("/moderate").get_data(as_text=True)
+    rows = re.findall(r'<strong class="author" dir="auto">(Old|New)</strong>\s*<span class="history">([^<]*)</span>',
+                      html)
+    assert sorted(rows) == [("New", "0 approved · 0 rejected · 1 comment"),
+                            ("Old", "0 approved · 1 rejected · 3 comments"),
+                            ("Old", "0 approved · 1 rejected · 3 comments")]
