@@ -82,7 +82,6 @@ class ScreeningJobs:
     VARYING = ("created_at", "enqueued_at", "data", "description", "meta")
 
     def __init__(self, queue: Queue) -> None:
-        self.queue = queue
         prototype = queue.create_job(SCREEN_JOB, args=("",), job_id=screening_job_id("prototype"), **_options())
         self.constant_fields = {k: v for k, v in prototype.to_dict().items() if k not in self.VARYING}
         self._dumps = queue.serializer.dumps

@@ -382,8 +382,6 @@ class CommentStore:
                  max_backlog: int = 0) -> None:
         self.redis = redis
         self.queue = queue if queue is not None else queues.screening_queue(redis)
-        self.idempotency_ttl = idempotency_ttl
-        self.max_backlog = max_backlog
         self.jobs = queues.ScreeningJobs(self.queue)
         self._accept = redis.register_script(_accept_script(
             self.jobs.constant_fields, self.jobs.VARYING, redis.connection_pool.get_encoder().encode,
