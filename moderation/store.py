@@ -128,6 +128,11 @@ def filter_keys(site: str | None = None, article_id: str | None = None, flag: st
     return keys or [QUEUE_ALL]
 
 
+def now_us() -> int:
+    """Microseconds since the epoch: what a comment's id and creation time are read from."""
+    return time.time_ns() // 1000
+
+
 def new_comment_id(created_us: int) -> str:
     """A lowercase id that cannot be guessed and sorts by creation time to the microsecond: sorted sets scored in
     milliseconds order their ties by member, and one client's comments can come faster than one a millisecond."""
@@ -412,7 +417,7 @@ class CommentStore:
         one past its limit of comments in the window a 429 saying when to come back; a parent that is
         not a comment of the same article a 422.
         """
-        created_us = time.time_ns() // 1000
+        created_us = now_us()
         created = created_us // 1000
         comment = Comment(
             id=new_comment_id(created_us), site=site, article_id=data["article"]["id"],
@@ -458,22 +463,33 @@ class CommentStore:
         """What the history and flood filters need, read in one round trip; claims the text's fingerprint."""
         since = comment.created_ms - window_seconds * 1000
         history = author_comments_key(comment.site, comment.author_email)
+        address = address_key(comment.site, comment.client_ip) if comment.client_ip else None
         dup = duplicate_key(comment.site, fingerprint)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zcount(history, "-inf", f"({comment.created_ms}")
+            # Sets are scored in ms and several comments can share one: counts stop before this comment's ms
+            # and its ties are split by id, which sorts by creation, so a comment never counts later ones.
             pipe.hmget(author_key(comment.site, comment.author_email), ["approved", "rejected"])
-            pipe.zcount(history, since, comment.created_ms)
-            if comment.client_ip:
-                pipe.zcount(address_key(comment.site, comment.client_ip), since, comment.created_ms)
+            pipe.zcount(history, "-inf", f"({comment.created_ms}")
+            pipe.zcount(history, since, f"({comment.created_ms}")
+            pipe.zrangebyscore(history, comment.created_ms, comment.created_ms)
+            if address:
+                pipe.zcount(address, since, f"({comment.created_ms}")
+                pipe.zrangebyscore(address, comment.created_ms, comment.created_ms)
             if duplicate_seconds:
                 pipe.set(dup, comment.id, nx=True, ex=duplicate_seconds)
                 pipe.get(dup)
             results = pipe.execute()
-        earlier, (approved, rejected), in_window, *rest = results
-        address = rest.pop(0) if comment.client_ip else None
+        (approved, rejected), before, in_window, ties, *rest = results
+        earlier_ties = sum(1 for t in ties if t < comment.id)
+        address_count = None
+        if address:
+            address_before, address_ties, *rest = rest
+            address_count = int(address_before) + sum(1 for t in address_ties if t <= comment.id)
         first = rest[1] if duplicate_seconds else comment.id
-        return {"earlier_comments": int(earlier), "approved": int(approved or 0), "rejected": int(rejected or 0),
-                "author_in_window": int(in_window), "address_in_window": None if address is None else int(address),
+        return {"earlier_comments": int(before) + earlier_ties, "approved": int(approved or 0),
+                "rejected": int(rejected or 0),
+                "author_in_window": int(in_window) + sum(1 for t in ties if t <= comment.id),
+                "address_in_window": address_count,
                 "duplicate_of": first if first and first != comment.id else None}
 
     # ---- reading --------------------------------------------------------------------------

@@ -63,6 +63,18 @@ def test_flood_from_one_email_is_flagged(client: FlaskClient, work) -> None:  # 
     assert flood["message"].startswith("7 comments from this email")
 
 
+def test_comments_in_one_millisecond_count_only_those_before(client: FlaskClient, work, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clock = iter(range(1_700_000_000_000_000, 1_700_000_000_000_999))  # one microsecond a comment, one ms in all
+    monkeypatch.setattr("moderation.store.now_us", lambda: next(clock))
+    ids = [submit(client, payload(f"tick {i}", author=author(8), client={"ip": "192.0.2.77"})).json["id"]
+           for i in range(7)]
+    work()
+    flags = [flags_of(client, cid) for cid in ids]
+    assert ["new_author" in f for f in flags] == [True] + [False] * 6
+    assert ["flood" in f for f in flags] == [False] * 5 + [True] * 2
+    assert flags[5]["flood"]["message"].startswith("6 comments from this email")
+
+
 def test_flood_from_one_address_is_flagged(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
     ids = [submit(client, payload(f"hello {i}", author=author(100 + i), client={"ip": "192.0.2.9"})).json["id"]
            for i in range(17)]
