@@ -15,7 +15,6 @@ import binascii
 import hashlib
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -389,20 +388,9 @@ class CommentStore:
         self.redis = redis
         self.queue = queue if queue is not None else queues.screening_queue(redis)
         self.jobs = queues.ScreeningJobs(self.queue)
-        self._accept_source = _accept_script(
+        self._accept = redis.register_script(_accept_script(
             self.jobs.constant_fields, self.jobs.VARYING, redis.connection_pool.get_encoder().encode,
-            max_backlog=max_backlog, idempotency_ttl=idempotency_ttl)
-        self._held = threading.local()
-
-    def _accept(self, *, keys: list[str], args: list[Any]) -> list[str]:
-        """Run the intake's script on a connection this thread keeps: taking one from the pool and giving it back
-        cost the API about 25 us a comment (a lock, a poll of the socket, the pool's bookkeeping)."""
-        script = getattr(self._held, "script", None)
-        if script is None:
-            # Same pool, so the same server and settings; the connection goes back to it when the thread ends.
-            client = Redis(connection_pool=self.redis.connection_pool, single_connection_client=True)
-            script = self._held.script = client.register_script(self._accept_source)
-        return script(keys=keys, args=args)  # type: ignore[no-any-return]
+            max_backlog=max_backlog, idempotency_ttl=idempotency_ttl))
 
     # ---- intake ---------------------------------------------------------------------------
 

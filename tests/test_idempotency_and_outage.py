@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,29 +58,6 @@ def test_concurrent_requests_with_one_key_make_one_comment(app, redis: Redis) ->
     assert len({cid for _, cid in answers}) == 1
     assert len(list(redis.scan_iter("mod:comment:*"))) == 1
     assert redis.llen("rq:queue:screening") == 1
-
-
-def test_threads_that_end_give_their_intake_connection_back(app, redis: Redis) -> None:  # type: ignore[no-untyped-def]
-    """Each thread keeps a connection for the intake's script; a server whose threads come and go must not
-    open one more connection per thread for ever."""
-    def post(n: int, i: int) -> None:
-        submit(app.test_client(), payload(f"wave {n} {i}", author={"name": "R", "email": f"w{n}-{i}@example.com"}))
-
-    def wave(n: int) -> None:
-        threads = [threading.Thread(target=post, args=(n, i)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-    wave(0)
-    gc.collect()
-    before = len(redis.client_list())
-    for n in range(1, 4):
-        wave(n)
-        gc.collect()
-    assert len(redis.client_list()) <= before
-    assert len(list(redis.scan_iter("mod:comment:*"))) == 32
 
 
 @pytest.fixture()
