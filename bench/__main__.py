@@ -1,7 +1,7 @@
 """`make bench`: one table, every row a ratio to a baseline measured in the same run on this machine.
 
 Rows: intake through gunicorn against a bare Flask endpoint served the same way (medians of 5
-alternating rounds); screening throughput with 1 and 2
+alternating rounds, with where the CPU went); screening throughput with 1 and 2
 workers against RQ no-op jobs; screening cost per 1500-character comment against
 better-profanity; the desk's operations with BENCH_PENDING (default 1,000,000) pending comments
 against the same with 1,000. Then the parity check on better-profanity's list. Results also go
@@ -51,6 +51,10 @@ def main() -> int:
     print(f"{'measure':<{width}}  {'ours':>12}  {'baseline (same run)':>34}  {'ratio':>8}")
     for name, ours_v, base_v, ratio in rows:
         print(f"{name:<{width}}  {ours_v:>12}  {base_v:>34}  {ratio:>8.2f}")
+    split = {name: got[name]["cpu_us_per_request"] for name in ("ours", "bare")}  # type: ignore[index]
+    print("\nintake, CPU per comment in us (medians), ours against bare Flask: " + ", ".join(
+        f"{label} {split['ours'][part]:.0f} against {split['bare'][part]:.0f}"
+        for part, label in (("api", "API processes"), ("redis", "Redis"), ("load", "load generator"))))
     checked, missed = parity.check()
     print(f"\nbetter-profanity's own list with its character variants: {checked} spellings it catches, "
           f"{checked - len(missed)} caught by us, {len(missed)} missed")
