@@ -21,3 +21,4 @@ REJECTED = "rejected"
 APPROVED = "approved"
 STATUSES = (RECEIVED, PENDING_REVIEW, APPROVED, PUBLISHED, REJECTED)
 SEVERITIES = ("low", "medium", "high")
+SEVERITY_RANK = {s: rank for rank, s in enumerate(SEVERITIES, 1)}  # higher is worse

@@ -25,10 +25,10 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from moderation.config import ConfigError
+from moderation.policy import SEVERITIES
 
 FLAG_CODES = ("profanity", "link", "personal_data", "shouting", "repetition", "duplicate", "flood",
               "author_history", "new_author")
-SEVERITIES = ("low", "medium", "high")
 
 DEFAULT_SEVERITY = {
     "link": "medium", "personal_data": "high", "shouting": "low", "repetition": "low", "duplicate": "medium",

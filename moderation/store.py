@@ -243,8 +243,7 @@ class Comment:
 
     @property
     def top_severity(self) -> str:
-        ranks = {s: i for i, s in enumerate(policy.SEVERITIES)}
-        return max((f["severity"] for f in self.flags), key=ranks.__getitem__, default="none")
+        return max((f["severity"] for f in self.flags), key=policy.SEVERITY_RANK.__getitem__, default="none")
 
     def queue_keys(self) -> list[str]:
         """Every pending index this comment sits in while it waits for review."""

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from better_profanity.utils import get_complete_path_of_file, read_wordlist
 
+from moderation.policy import SEVERITY_RANK
 from workers.normalise import MASK, skeleton
 
 DATA = Path(__file__).parent / "data"
-SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3}
 _ENTRY_SPLIT = re.compile(r"[\s\-._]+")
 _ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 _VOWELS = set("aeiou")

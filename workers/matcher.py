@@ -10,7 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from workers.lexicon import SEVERITY_RANK, Entry, Lexicon, mask_fits, mask_keys, vowel_key
+from moderation.policy import SEVERITY_RANK
+from workers.lexicon import Entry, Lexicon, mask_fits, mask_keys, vowel_key
 from workers.normalise import IGNORABLE, MASK, Folded, fold
 
 _SYMBOLS = str.maketrans({"$": "s", "!": "i", "|": "i", "+": "t", "@": MASK, "_": None, IGNORABLE: None})

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from moderation.policy import SEVERITY_RANK
 from moderation.sitepolicy import Policies, SitePolicy
 from workers import filters
-from workers.lexicon import SEVERITY_RANK, Entry, Lexicon, default_entries
+from workers.lexicon import Entry, Lexicon, default_entries
 from workers.matcher import Matcher
 from workers.normalise import LETTER_SYMBOLS, Folded, fold
 
