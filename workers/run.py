@@ -33,8 +33,17 @@ def maintenance_seconds() -> int:
     return int(os.environ.get("MODERATION_MAINTENANCE_SECONDS", "60"))
 
 
-class _Reaping:
-    """RQ's registry maintenance, then ours: re-queue the screening of comments whose job was lost."""
+class _Screening:
+    """What both worker classes add to RQ's: a warm word index and policy checked at start, maintenance
+    often enough to notice a dead worker's job, and after RQ's registry maintenance, ours: re-queue the
+    screening of comments whose job was lost."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warm_up()
+        kwargs.setdefault("maintenance_interval", maintenance_seconds())
+        # An idle worker checks its maintenance only between blocking waits for a job (worker_ttl - 15 s).
+        kwargs.setdefault("worker_ttl", max(20, maintenance_seconds() + 15))
+        super().__init__(*args, **kwargs)
 
     def clean_registries(self) -> None:
         super().clean_registries()  # type: ignore[misc]
@@ -42,7 +51,7 @@ class _Reaping:
                      every_seconds=max(1, maintenance_seconds() - 1))
 
 
-class ScreeningWorker(_Reaping, SimpleWorker):
+class ScreeningWorker(_Screening, SimpleWorker):
     """The default: jobs run in the worker's own process, on the word index it built at start.
 
     Measured on our jobs (`python -m bench.workers`, 2 cores): ~190 screening jobs/s against
@@ -50,23 +59,9 @@ class ScreeningWorker(_Reaping, SimpleWorker):
     fork per job costs more than our whole job. Run one per core (or `--scale worker=N`).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        warm_up()
-        kwargs.setdefault("maintenance_interval", maintenance_seconds())
-        # An idle worker checks its maintenance only between blocking waits for a job (worker_ttl - 15 s).
-        kwargs.setdefault("worker_ttl", max(20, maintenance_seconds() + 15))
-        super().__init__(*args, **kwargs)
 
-
-class ForkingScreeningWorker(_Reaping, Worker):
+class ForkingScreeningWorker(_Screening, Worker):
     """A fork per job, for ops who want that isolation; warmed before forking so children inherit the index."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        warm_up()
-        kwargs.setdefault("maintenance_interval", maintenance_seconds())
-        # An idle worker checks its maintenance only between blocking waits for a job (worker_ttl - 15 s).
-        kwargs.setdefault("worker_ttl", max(20, maintenance_seconds() + 15))
-        super().__init__(*args, **kwargs)
 
 
 WORKER_CLASSES: dict[str, type[BaseWorker]] = {"simple": ScreeningWorker, "fork": ForkingScreeningWorker}
