@@ -68,9 +68,9 @@ return out
 
 # Lease these comments to the caller, except those someone else holds.
 _CLAIM_IDS = """
-local moderator, lease_ms, prefix, pending = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local moderator, lease_ms, prefix, pending = ARGV[1], ARGV[2], ARGV[3], KEYS[1]
 local out = {}
-for i = 5, #ARGV do
+for i = 4, #ARGV do
   local id = ARGV[i]
   if redis.call('ZSCORE', pending, id) then
     local holder = redis.call('GET', prefix .. id)
@@ -81,6 +81,17 @@ for i = 5, #ARGV do
   end
 end
 return out
+"""
+
+
+# Drop these leases where the caller holds them (any holder, for an admin): the check and the delete in one step,
+# so a lease that ran out and went to someone else meanwhile is never taken from them.
+_RELEASE = """
+local moderator, anyone = ARGV[1], ARGV[2] == "1"
+for _, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  if holder and (anyone or holder == moderator) then redis.call('DEL', key) end
+end
 """
 
 
@@ -111,6 +122,7 @@ class Desk:
         self.retry_intervals = retry_intervals
         self._claim = redis.register_script(_CLAIM)
         self._claim_ids = redis.register_script(_CLAIM_IDS)
+        self._release = redis.register_script(_RELEASE)
 
     # ---- claims ---------------------------------------------------------------------------
 
@@ -126,7 +138,7 @@ class Desk:
         ids = list(ids)
         if not ids:
             return []
-        return list(self._claim_ids(keys=[], args=[moderator.name, self.lease_ms, lease_key(""), QUEUE_ALL, *ids]))
+        return list(self._claim_ids(keys=[QUEUE_ALL], args=[moderator.name, self.lease_ms, lease_key(""), *ids]))
 
     def claims(self, ids: Iterable[str]) -> dict[str, Claim]:
         """Who holds each of `ids` and until when."""
@@ -146,11 +158,9 @@ class Desk:
 
     def release(self, moderator: Moderator, ids: Iterable[str]) -> None:
         """Give leased comments back to the queue (only one's own, unless admin)."""
-        for cid in ids:
-            key = lease_key(cid)
-            holder = self.redis.get(key)
-            if holder == moderator.name or (holder and moderator.is_admin):
-                self.redis.delete(key)
+        keys = [lease_key(cid) for cid in ids]
+        if keys:
+            self._release(keys=keys, args=[moderator.name, "1" if moderator.is_admin else "0"])
 
     # ---- decisions ------------------------------------------------------------------------
 

@@ -154,6 +154,27 @@ def test_a_lease_expires_so_nothing_stays_stuck(redis_server: RedisServer, redis
                        json={"action": "approve"}).status_code == 409
 
 
+def claim_holder(client: FlaskClient, cid: str) -> str | None:
+    claim = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json["claim"]
+    return claim["moderator"] if claim else None
+
+
+def test_only_the_holder_or_an_admin_releases_a_claim(redis_server: RedisServer, redis: Redis, work: Any) -> None:
+    client = make_app(redis_server.url, LEASE_SECONDS=1).test_client()
+    a, b = new_moderator(client, "ann"), new_moderator(client, "bob")
+    [cid] = pending(client, work, 1)
+    client.post("/v1/moderation/claims", headers=a, json={"limit": 1})
+    assert client.delete(f"/v1/moderation/claims/{cid}", headers=b).status_code == 204  # not bob's to give back
+    assert claim_holder(client, cid) == "ann"
+    time.sleep(1.2)  # ann's lease runs out and bob takes the comment: ann's late release must not free bob's
+    client.post("/v1/moderation/claims", headers=b, json={"limit": 1})
+    assert client.delete(f"/v1/moderation/claims/{cid}", headers=a).status_code == 204
+    assert claim_holder(client, cid) == "bob"
+    assert client.delete(f"/v1/moderation/claims/{cid}", headers=ADMIN_HEADERS).status_code == 204
+    assert claim_holder(client, cid) is None
+    assert client.delete(f"/v1/moderation/claims/{cid}", headers=b).status_code == 204  # nothing held: still done
+
+
 def test_claims_follow_filters_and_can_be_released(client: FlaskClient, work: Any) -> None:
     mod = new_moderator(client, "fay")
     plain = pending(client, work, 2)
