@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -57,18 +58,13 @@ def parse_sites(raw: str | None) -> dict[str, str]:
     return {site: secrets[0] for site, secrets in parse_site_secrets(raw).items()}
 
 
-def older_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
-    """The secrets a site is rotating away from, still accepted at intake."""
-    return {site: secrets[1:] for site, secrets in parse_site_secrets(raw).items() if len(secrets) > 1}
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything the service needs to know about its deployment."""
 
     redis_url: str = DEFAULT_REDIS_URL
-    sites: Mapping[str, str] = field(default_factory=dict)
-    older_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Each site's secrets the intake accepts: the current one first, then any it is rotating away from.
+    site_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     admin_token: str = ""
     signature_window: int = 300
     idempotency_ttl: int = 24 * 3600
@@ -78,6 +74,11 @@ class Settings:
     max_backlog: int = 100_000
     webhook_retry_intervals: tuple[int, ...] = (10, 30, 60, 300, 900, 3600, 3600, 3600)
 
+    @cached_property
+    def sites(self) -> Mapping[str, str]:
+        """Each site's current secret: the one outgoing events are signed with."""
+        return {site: secrets[0] for site, secrets in self.site_secrets.items()}
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `REDIS_URL` and the `MODERATION_*` variables (what workers and the CLI need)."""
@@ -86,8 +87,7 @@ class Settings:
         env = os.environ if environ is None else environ
         return cls(
             redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
-            sites=parse_sites(env.get("MODERATION_SITES")),
-            older_secrets=older_secrets(env.get("MODERATION_SITES")),
+            site_secrets=parse_site_secrets(env.get("MODERATION_SITES")),
             admin_token=env.get("MODERATION_ADMIN_TOKEN", ""),
             callbacks=parse_callbacks(env.get("MODERATION_SITE_CALLBACKS")),
             webhook_retry_intervals=parse_intervals(env.get("MODERATION_WEBHOOK_RETRY_INTERVALS")),

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from moderation import logs
-from moderation.config import DEFAULT_REDIS_URL, Settings, older_secrets, parse_sites
+from moderation.config import DEFAULT_REDIS_URL, Settings, parse_site_secrets
 from moderation.events import parse_callbacks, parse_intervals
 from moderation.sitepolicy import Policies
 
@@ -32,8 +32,8 @@ def _settings(config: Mapping[str, Any]) -> Settings:
     sites, callbacks, intervals = config["SITES"], config["SITE_CALLBACKS"], config["WEBHOOK_RETRY_INTERVALS"]
     return Settings(
         redis_url=config["REDIS_URL"],
-        sites=dict(sites) if isinstance(sites, Mapping) else parse_sites(sites),
-        older_secrets={} if isinstance(sites, Mapping) else older_secrets(sites),
+        site_secrets=({site: (secret,) for site, secret in sites.items()} if isinstance(sites, Mapping)
+                      else parse_site_secrets(sites)),
         admin_token=str(config["ADMIN_TOKEN"]),
         signature_window=int(config["SIGNATURE_WINDOW"]),
         idempotency_ttl=int(config["IDEMPOTENCY_TTL"]),

@@ -19,12 +19,12 @@ bp = Blueprint("intake", __name__)
 _STATUS = CommentStatusOut()
 
 
-def site_secret(site: str) -> str:
-    """The site's webhook secret; unknown sites are a 404."""
-    secret = settings().sites.get(site)
-    if secret is None:
+def site_secrets(site: str) -> tuple[str, ...]:
+    """The webhook secrets the site may sign with (more than one while it rotates); unknown sites are a 404."""
+    secrets = settings().site_secrets.get(site)
+    if secrets is None:
         raise UnknownSite(f"No site named {site!r} is configured.")
-    return secret
+    return secrets
 
 
 def counted(view: Callable[[str], Response]) -> Callable[[str], Response]:
@@ -52,12 +52,12 @@ def counted(view: Callable[[str], Response]) -> Callable[[str], Response]:
 def submit(site: str) -> Response:
     """Accept a signed comment: 202 once it and its screening job are in Redis."""
     config = settings()
-    secret = site_secret(site)
+    secrets = site_secrets(site)
     if request.mimetype != "application/json":
         raise NotJSON()
     sent = request.headers
     accepted = intake.accept(
-        store(), site=site, secret=(secret, *config.older_secrets.get(site, ())), raw=request.get_data(cache=True),
+        store(), site=site, secret=secrets, raw=request.get_data(cache=True),
         signature=sent.get("X-Signature"), idempotency_key=sent.get("Idempotency-Key"),
         window=config.signature_window, policy=policies().for_site(site),
     )
@@ -73,7 +73,7 @@ def submit(site: str) -> Response:
 @bp.get("/v1/sites/<site>/comments/<comment_id>")
 def status(site: str, comment_id: str) -> Response:
     """A comment's status, without personal data; only its own site may see it."""
-    site_secret(site)
+    site_secrets(site)  # unknown sites are a 404
     comment = store().get(comment_id)
     if comment.site != site:
         raise CommentNotFound()

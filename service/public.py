@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from moderation.schemas import CountOut, PublicListQuery, PublicPageOut
 from service.extensions import store
-from service.intake import site_secret
+from service.intake import site_secrets
 from service.query import load_query
 
 bp = Blueprint("public", __name__)
@@ -33,7 +33,7 @@ def _cached(etag: str, build: Callable[[], Response]) -> Response:
 @bp.get("/v1/sites/<site>/articles/<article_id>/comments")
 def list_comments(site: str, article_id: str) -> Response:
     """Published comments of an article, oldest first unless `order=newest`; replies carry their parent_id."""
-    site_secret(site)
+    site_secrets(site)  # unknown sites are a 404
     q = load_query(_QUERY, request.args)
 
     def build() -> Response:
@@ -47,6 +47,6 @@ def list_comments(site: str, article_id: str) -> Response:
 @bp.get("/v1/sites/<site>/articles/<article_id>/comments/count")
 def count_comments(site: str, article_id: str) -> Response:
     """How many comments the article shows: always the length of its list."""
-    site_secret(site)
+    site_secrets(site)  # unknown sites are a 404
     return _cached(_etag(site, article_id),
                    lambda: jsonify(_COUNT.dump({"count": store().public_count(site, article_id)})))

@@ -59,7 +59,7 @@ def test_rotation_through_the_environment(redis_server, redis) -> None:  # type:
     env_value = "demo:new-one|old-one,other:solo"
     settings = Settings.from_env({"MODERATION_SITES": env_value})
     assert settings.sites == {"demo": "new-one", "other": "solo"}
-    assert settings.older_secrets == {"demo": ("old-one",)}
+    assert settings.site_secrets == {"demo": ("new-one", "old-one"), "other": ("solo",)}
     client = create_app({"REDIS_URL": redis_server.url, "SITES": env_value, "TESTING": True}).test_client()
     body = json.dumps({"article": {"id": "a", "url": "https://n.example/a"},
                        "author": {"name": "N", "email": "n@example.com"}, "body": "hi"}).encode()
