@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from typing import Any
@@ -11,6 +10,7 @@ from redis import Redis
 
 from moderation import audit
 from moderation.errors import Forbidden, NotFound, ValidationFailed
+from moderation.pseudonyms import pseudonym
 
 INDEX = "mod:bans"  # set of ban ids, for listing
 
@@ -21,7 +21,7 @@ class AuthorBanned(Forbidden):
 
 def ban_id(kind: str, value: str) -> str:
     """A ban's id names its kind and the hash of what it bans, so the raw email is never in a key."""
-    return f"{kind}-{hashlib.sha256(value.strip().lower().encode('utf-8')).hexdigest()[:24]}"
+    return f"{kind}-{pseudonym(value)[:24]}"
 
 
 def ban_key(bid: str) -> str:

@@ -8,7 +8,6 @@ still be correlated).
 from __future__ import annotations
 
 import contextvars
-import hashlib
 import ipaddress
 import json
 import logging
@@ -17,6 +16,8 @@ import secrets
 import sys
 import time
 from typing import Any
+
+from moderation.pseudonyms import pseudonym
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -62,7 +63,7 @@ if getattr(logging.getLogRecordFactory(), "__name__", "") != "_stamped_record":
 
 
 def _hash(kind: str, value: str) -> str:
-    return f"<{kind}:{hashlib.sha256(value.lower().encode()).hexdigest()[:10]}>"
+    return f"<{kind}:{pseudonym(value)[:10]}>"
 
 
 def redact(text: str) -> str:

@@ -27,6 +27,7 @@ from rq.queue import Queue
 from moderation import metrics, policy, queues
 from moderation.bans import AuthorBanned, Bans
 from moderation.errors import CommentNotFound, IdempotencyConflict, Overloaded, RateLimited, ValidationFailed
+from moderation.pseudonyms import pseudonym
 
 P = "mod:"
 QUEUE_ALL = P + "queue:all"
@@ -77,8 +78,8 @@ def published_key(site: str, article_id: str) -> str:
 
 
 def _hash(value: str) -> str:
-    """Emails and addresses appear in key names only hashed."""
-    return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()[:32]
+    """Emails and addresses appear in key names only as their pseudonym."""
+    return pseudonym(value)[:32]
 
 
 def author_key(site: str, email: str) -> str:
