@@ -538,9 +538,12 @@ class CommentStore:
                 batch *= 2  # a run of equal scores longer than the batch: widen and look again
                 continue
             wanted = {m for m, _ in fresh}
-            for other in also_in or ():
-                scores = self.redis.zmscore(other, [m for m, _ in fresh])
-                wanted &= {m for (m, _), s in zip(fresh, scores, strict=True) if s is not None}
+            if also_in:
+                with self.redis.pipeline(transaction=False) as pipe:
+                    for other in also_in:
+                        pipe.zmscore(other, [m for m, _ in fresh])
+                    for scores in pipe.execute():
+                        wanted &= {m for (m, _), s in zip(fresh, scores, strict=True) if s is not None}
             if len(wanted) < len(fresh) // 4:
                 batch = min(batch * 4, 5000)  # a narrow filter: read further ahead
             comments = {c.id: c for c in self.get_many(m for m, _ in fresh if m in wanted)}
@@ -570,7 +573,13 @@ class CommentStore:
                     and (not flag or any(f["code"] == flag for f in c.flags))
                     and (not severity or c.top_severity == severity))
 
-        walk = min(keys, key=lambda k: int(self.redis.zcard(k))) if len(keys) > 1 else keys[0]
+        walk = keys[0]
+        if len(keys) > 1:  # walk the smallest index, check the others
+            with self.redis.pipeline(transaction=False) as pipe:
+                for k in keys:
+                    pipe.zcard(k)
+                sizes = pipe.execute()
+            walk = keys[sizes.index(min(sizes))]
         return self._page(walk, limit, cursor, keep=keep, also_in=[k for k in keys if k != walk])
 
     def public_page(
