@@ -8,6 +8,7 @@ import subprocess
 import pytest
 import yaml
 
+from moderation.redisproc import TUNING
 from tests.conftest import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -26,6 +27,10 @@ def test_redis_is_append_only_with_a_chosen_fsync_and_a_healthcheck() -> None:
     assert "--appendonly yes" in command
     assert "--appendfsync ${REDIS_APPENDFSYNC:-everysec}" in command
     assert "redis-cli" in SERVICES["redis"]["healthcheck"]["test"]
+
+
+def test_redis_in_compose_is_tuned_as_our_own_redis_is() -> None:
+    assert " ".join(TUNING) in " ".join(SERVICES["redis"]["command"])
 
 
 def test_api_has_a_readiness_healthcheck_and_waits_for_redis() -> None:
