@@ -9,8 +9,12 @@ pipeline keeps.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +55,42 @@ def _run(cls: str, url: str) -> None:
     worker_class([SCREENING_QUEUE], connection=conn).work(burst=True)
 
 
-def measure(cls: str, kind: str, n: int) -> float:
-    """Jobs per second for `n` jobs of `kind` through worker class `cls`."""
+def _run_processes(w: int, url: str) -> None:
+    """`w` worker processes started with RQ's own command and our worker class, in burst mode."""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    rq_bin = str(Path(sys.executable).parent / "rq")
+    procs = [subprocess.Popen([rq_bin, "worker", "-w", "workers.run.ScreeningWorker", "--burst", "--url", url,
+                               "-q", SCREENING_QUEUE], cwd=root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(w)]
+    for p in procs:
+        p.wait(600)
+
+
+def _jobs_per_second(kind: str, n: int, work: Callable[[str], None]) -> float:
+    """Jobs per second for `n` jobs of `kind` worked off by `work(redis_url)` against a Redis of their own."""
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp)).start()
         try:
             _fill(server.url, n, kind)
             started = time.perf_counter()
-            _run(cls, server.url)
+            work(server.url)
             elapsed = time.perf_counter() - started
             left = rq_connection(server.url).llen(f"rq:queue:{SCREENING_QUEUE}")
             assert left == 0, f"{left} jobs left"
             return n / elapsed
         finally:
             server.stop()
+
+
+def measure(cls: str, kind: str, n: int) -> float:
+    """Jobs per second for `n` jobs of `kind` through worker class `cls`, in this process."""
+    return _jobs_per_second(kind, n, lambda url: _run(cls, url))
+
+
+def processes(w: int, kind: str, n: int = 600) -> float:
+    """Jobs per second with `w` worker processes (RQ's own command, our worker class), burst mode."""
+    return _jobs_per_second(kind, n, lambda url: _run_processes(w, url))
 
 
 def run(n: int = 300) -> list[dict[str, Any]]:
@@ -79,7 +105,6 @@ def run(n: int = 300) -> list[dict[str, Any]]:
 
 if __name__ == "__main__":
     import logging
-    import sys
 
     logging.disable(logging.INFO)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.jobs holds the no-op job
@@ -87,28 +112,3 @@ if __name__ == "__main__":
     for r in run():
         print(f"{r['worker']:<8} {r['noop_jobs_per_s']:>13.0f} {r['screening_jobs_per_s']:>17.0f} {r['ratio']:>6.2f}")
 
-
-def processes(w: int, kind: str, n: int = 600) -> float:
-    """Jobs per second with `w` worker processes (RQ's own command, our worker class), burst mode."""
-    import os
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory() as tmp:
-        server = RedisServer(Path(tmp)).start()
-        try:
-            _fill(server.url, n, kind)
-            env = {**os.environ, "PYTHONPATH": str(root)}
-            rq_bin = str(Path(sys.executable).parent / "rq")
-            started = time.perf_counter()
-            procs = [subprocess.Popen([rq_bin, "worker", "-w", "workers.run.ScreeningWorker", "--burst", "--url",
-                                       server.url, "-q", SCREENING_QUEUE], cwd=root, env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(w)]
-            for p in procs:
-                p.wait(600)
-            elapsed = time.perf_counter() - started
-            assert rq_connection(server.url).llen(f"rq:queue:{SCREENING_QUEUE}") == 0
-            return n / elapsed
-        finally:
-            server.stop()
