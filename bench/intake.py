@@ -86,10 +86,15 @@ def _load(port: int, bodies: list[bytes], n: int, threads: int, seconds: float) 
     return result
 
 
+def _stat(proc: Path) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (which may hold spaces): state, ppid, ..."""
+    return proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User plus system CPU of one process so far, from /proc (0 where there is none: not Linux, or gone)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _stat(Path(f"/proc/{pid}"))
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -100,7 +105,7 @@ def _process_tree(pid: int) -> list[int]:
     tree = [pid]
     for entry in Path("/proc").glob("[0-9]*"):
         try:
-            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+            if int(_stat(entry)[1]) == pid:
                 tree.append(int(entry.name))
         except (OSError, ValueError):
             continue
