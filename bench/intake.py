@@ -1,5 +1,7 @@
 """Intake throughput through gunicorn: signed, validated, stored and queued comments per second, against a bare
-Flask endpoint that only parses the JSON, both under the same gunicorn settings and the same load generator.
+Flask endpoint that only parses the JSON, both under the same gunicorn settings and the same load generator; and,
+served the same way, the floor the fixed choices set (bench/floor_app.py: the policy's marshmallow load and one
+Redis round trip, nothing else), so that what the rest costs is measured, not guessed.
 
 The load generator is a separate process (threads, one connection per request, as gunicorn's
 sync workers close them), bounded in count and time, aimed at loopback only.
@@ -118,8 +120,9 @@ def _children_cpu() -> float:
 
 
 def run(n: int = 2000, threads: int = 8, seconds: float = 60, rounds: int = 5) -> dict[str, object]:
-    """Requests per second for ours and the bare endpoint, in alternating rounds against both servers started
-    once; the median of each, since a shared machine slows one round now and then. Every answer must be a 202.
+    """Requests per second for ours, the floor and the bare endpoint, in alternating rounds against the three
+    servers started once; the median of each, since a shared machine slows one round now and then. Every answer
+    must be a 202.
 
     Also where the CPU goes, per request and as medians: the API's processes, Redis and the load generator
     (Linux's /proc; these share the machine's cores, so what one spends the others cannot)."""
@@ -128,7 +131,7 @@ def run(n: int = 2000, threads: int = 8, seconds: float = 60, rounds: int = 5) -
         redis = RedisServer(Path(tmp) / "redis").start()
         env = {**os.environ, "REDIS_URL": redis.url, "MODERATION_SITES": f"demo:{SECRET}",
                "MODERATION_ADMIN_TOKEN": "bench", "MODERATION_LOG_LEVEL": "WARNING"}
-        apps = {"bare": "bench.bare_app:app", "ours": "service.wsgi:app"}
+        apps = {"bare": "bench.bare_app:app", "floor": "bench.floor_app:app", "ours": "service.wsgi:app"}
         ports = {name: free_port() for name in apps}
         servers = {name: _serve(app, ports[name], env) for name, app in apps.items()}
         rates: dict[str, list[float]] = {name: [] for name in apps}
@@ -159,7 +162,7 @@ def run(n: int = 2000, threads: int = 8, seconds: float = 60, rounds: int = 5) -
     ours, bare = statistics.median(rates["ours"]), statistics.median(rates["bare"])
     return {name: {"per_second": statistics.median(rates[name]), "rounds": rates[name],
                    "cpu_us_per_request": {part: statistics.median(v) for part, v in cpu[name].items()}}
-            for name in apps} | {"ratio": ours / bare}
+            for name in apps} | {"ratio": ours / bare, "floor_ratio": statistics.median(rates["floor"]) / bare}
 
 
 if __name__ == "__main__":
