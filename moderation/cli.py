@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from moderation.config import parse_sites
+from moderation.config import parse_site_secrets
 
 
 @click.group()
@@ -37,17 +37,17 @@ def worker(burst: bool, worker_class: str) -> None:
 
 
 def _default_site_secret(site: str | None) -> tuple[str, str]:
-    sites = parse_sites(os.environ.get("MODERATION_SITES"))
+    sites = parse_site_secrets(os.environ.get("MODERATION_SITES"))
     if not sites:
         creds = Path(os.environ.get("MODERATION_VAR_DIR", "var")) / "dev-credentials.json"
         if creds.exists():
-            sites = parse_sites(json.loads(creds.read_text())["MODERATION_SITES"])
+            sites = parse_site_secrets(json.loads(creds.read_text())["MODERATION_SITES"])
     if not sites:
         raise click.UsageError("No site secret: pass --site and --secret, or set MODERATION_SITES.")
     name = site or next(iter(sites))
     if name not in sites:
         raise click.UsageError(f"No secret known for site {name!r}; pass --secret.")
-    return name, sites[name]
+    return name, sites[name][0]  # the current secret
 
 
 @main.command("post-comment")

@@ -53,11 +53,6 @@ def parse_site_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
     return sites
 
 
-def parse_sites(raw: str | None) -> dict[str, str]:
-    """Each site's current secret (the one outgoing events are signed with)."""
-    return {site: secrets[0] for site, secrets in parse_site_secrets(raw).items()}
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything the service needs to know about its deployment."""
