@@ -159,10 +159,11 @@ def run(n: int = 2000, threads: int = 8, seconds: float = 60, rounds: int = 5) -
                 server.terminate()
                 server.wait(30)
             redis.stop()
-    ours, bare = statistics.median(rates["ours"]), statistics.median(rates["bare"])
-    return {name: {"per_second": statistics.median(rates[name]), "rounds": rates[name],
+    per_second = {name: statistics.median(rates[name]) for name in apps}
+    return {name: {"per_second": per_second[name], "rounds": rates[name],
                    "cpu_us_per_request": {part: statistics.median(v) for part, v in cpu[name].items()}}
-            for name in apps} | {"ratio": ours / bare, "floor_ratio": statistics.median(rates["floor"]) / bare}
+            for name in apps} | {"ratio": per_second["ours"] / per_second["bare"],
+                                 "floor_ratio": per_second["floor"] / per_second["bare"]}
 
 
 if __name__ == "__main__":
