@@ -1,0 +1,84 @@
+"""The package as `pip install .` leaves it (the Dockerfile's way), run from outside the checkout."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from moderation.signing import sign
+from tests.conftest import ROOT, SECRET, payload
+from tests.redis_server import RedisServer
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment holding our wheel, built from the checkout, and nothing of the checkout.
+
+    Its dependencies come from the test environment's site-packages through a path file (no download), but not
+    the test environment's editable install of this project: that needs its own path file run, which is not.
+    """
+    top = tmp_path_factory.mktemp("installed")
+    # What the Dockerfile copies, and nothing a local build left behind (an egg-info's file list would hide a
+    # file the package data leaves out).
+    source = top / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("moderation", "service", "workers"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    env_dir = top / "venv"
+    venv.EnvBuilder(with_pip=False).create(env_dir)
+    site = Path(sysconfig.get_paths(vars={"base": str(env_dir), "platbase": str(env_dir)})["purelib"])
+    (site / "test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(env_dir / "bin" / "python"), "install", "--quiet",
+                    "--no-deps", str(source)], check=True, cwd=env_dir.parent)
+    return env_dir
+
+
+def run_installed(env_dir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "REDIS_URL")}
+    return subprocess.run(args, cwd=env_dir.parent, env={**clean, **(env or {})}, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_installed_package_is_not_the_checkout(installed: Path) -> None:
+    out = run_installed(installed, str(installed / "bin" / "python"), "-c",
+                        "import moderation, service, workers; print(moderation.__file__, service.__file__, "
+                        "workers.__file__)")
+    assert out.returncode == 0, out.stderr
+    assert str(ROOT) not in out.stdout and str(installed) in out.stdout
+
+
+def test_an_installed_worker_screens_a_comment_and_exits_in_burst_mode(installed: Path, tmp_path: Path) -> None:
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        env = {"REDIS_URL": server.url, "MODERATION_SITES": f"demo:{SECRET}", "MODERATION_ADMIN_TOKEN": "x" * 32}
+        # The installed app takes a comment (templates and static files are only needed by the desk: checked below).
+        body = json.dumps(payload("you are an idiot, see www.spam.example")).encode()
+        script = ("import sys, json; from service import create_app; c = create_app().test_client();"
+                  f"r = c.post('/v1/sites/demo/comments', data={body!r}, headers={{'Content-Type': "
+                  f"'application/json', 'X-Signature': {sign(SECRET, body)!r}}}); print(r.status_code, "
+                  "r.get_json()['id']); d = c.get('/moderate/login'); print(d.status_code, "
+                  "'<form' in d.get_data(as_text=True)); s = c.get('/static/desk/desk.css'); print(s.status_code)")
+        out = run_installed(installed, str(installed / "bin" / "python"), "-c", script, env=env)
+        assert out.returncode == 0, out.stderr
+        accepted, login, static = out.stdout.splitlines()
+        status, comment_id = accepted.split()
+        assert status == "202" and login == "200 True" and static == "200"
+        # `moderation worker --burst` from the install: starts, screens that comment with its word lists, exits 0.
+        worker = run_installed(installed, str(installed / "bin" / "moderation"), "worker", "--burst", env=env)
+        assert worker.returncode == 0, worker.stderr
+        stored = Redis.from_url(server.url, decode_responses=True).hgetall(f"mod:comment:{comment_id}")
+        assert stored["status"] == "pending_review"
+        assert {"profanity", "link"} <= {f["code"] for f in json.loads(stored["flags"])}
+    finally:
+        server.stop()
