@@ -47,7 +47,7 @@ def accept(
     idempotency_key: str | None, window: int, policy: SitePolicy | None = None,
 ) -> Accepted:
     """Verify, validate and store one submitted comment with its screening job."""
-    signing.verify(signature, secret, raw, window=window)
+    signed_at = signing.verify(signature, secret, raw, window=window)
     key = check_idempotency_key(idempotency_key)
     try:
         data = load_json(_COMMENT_IN, raw)
@@ -58,5 +58,8 @@ def accept(
             return earlier
         raise
     t = (policy or SitePolicy()).thresholds
-    return store.create(site, data, raw_body=raw, idem_key=key, window_seconds=t.flood_window_seconds,
+    # A signed request is accepted once: without an Idempotency-Key, its signed time and body name it, so a
+    # captured request sent again within the window gets the first answer instead of storing a copy.
+    return store.create(site, data, raw_body=raw, idem_key=key, signed_at=signed_at,
+                        window_seconds=t.flood_window_seconds,
                         per_author=t.reject_per_author, per_address=t.reject_per_address)

@@ -110,6 +110,15 @@ def idempotency_key(site: str, key: str) -> str:
     return f"{P}idem:{site}:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
 
 
+def signed_request_key(site: str, signed_at: int, body_sha256: str) -> str:
+    """The record of a signed request sent without an Idempotency-Key: its signed time and body name it."""
+    return f"{P}signed:{site}:{signed_at}:{body_sha256}"
+
+
+# A signed request's record outlives the time its signature is accepted in (300 s old to 30 s ahead).
+SIGNED_REQUEST_TTL = 400
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -294,9 +303,11 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 
 # Accepts one comment, or says why not, atomically: no other client runs between the checks and the writes.
 # KEYS: 1 comment hash, 2 received zset, 3 intake counters, 4 screening queue list, 5 author's comments,
-#   6 address's comments, 7 idempotency record, 8 parent comment, 9 parent's replies ("" where there is none),
+#   6 address's comments, 7 idempotency record (or the signed request's record), 8 parent comment,
+#   9 parent's replies ("" where there is none),
 #   10 screening job hash, 11 RQ's set of queues, 12.. ban keys.
-# ARGV: 1 comment id, 2 created ms, 3 window start ms, 4 per-author limit, 5 per-address limit, 6 body sha256,
+# ARGV: 1 comment id, 2 created ms, 3 window start ms, 4 per-author limit, 5 per-address limit, 6 body sha256
+#   (empty for a signed request's record: the signature already binds the body),
 #   7 address window start ms, 8 site, 9 article id, 10 screening job id, 11 the comment hash as a JSON object,
 #   12.. the job hash's fields that vary (ScreeningJobs.VARYING).
 # Settings and the job's constant fields are written into the source (see _accept_script): every argument costs
@@ -344,7 +355,8 @@ end
 if KEYS[9] ~= "" then redis.call("SADD", KEYS[9], id) end
 if KEYS[7] ~= "" then
   redis.call("HSET", KEYS[7], "comment_id", id, "body_sha256", ARGV[6])
-  redis.call("EXPIRE", KEYS[7], IDEMPOTENCY_TTL)
+  -- An Idempotency-Key is kept for its TTL; a signed request's record (no body hash) only while it could replay.
+  redis.call("EXPIRE", KEYS[7], ARGV[6] ~= "" and IDEMPOTENCY_TTL or SIGNED_REQUEST_TTL)
 end
 -- The screening job, as RQ's enqueue writes it.
 redis.call("SADD", KEYS[11], KEYS[4])
@@ -369,7 +381,8 @@ def _accept_script(constant_job_fields: Mapping[str, Any], varying_job_fields: I
     """The intake's script with this process's settings and the screening job's constant fields written in."""
     constants = {
         "MAX_BACKLOG": str(int(max_backlog)), "IDEMPOTENCY_TTL": str(int(idempotency_ttl)),
-        "AUTHOR_HISTORY_KEEP": str(AUTHOR_HISTORY_KEEP), "ADDRESS_WINDOW_MS": str(ADDRESS_WINDOW_MS),
+        "SIGNED_REQUEST_TTL": str(SIGNED_REQUEST_TTL), "AUTHOR_HISTORY_KEEP": str(AUTHOR_HISTORY_KEEP),
+        "ADDRESS_WINDOW_MS": str(ADDRESS_WINDOW_MS),
         "JOB_CONSTANT_FIELDS": ", ".join(_lua_string(encode(item)) for pair in constant_job_fields.items()
                                          for item in pair),
         "JOB_VARYING_FIELDS": ", ".join(_lua_string(encode(name)) for name in varying_job_fields),
@@ -403,12 +416,13 @@ class CommentStore:
 
     @staticmethod
     def _replayed(comment_id: str, body_sha256: str, body: bytes) -> Accepted:
-        if body_sha256 != hashlib.sha256(body).hexdigest():
+        if body_sha256 and body_sha256 != hashlib.sha256(body).hexdigest():
             raise IdempotencyConflict()
         return Accepted(comment_id, replayed=True)
 
     def create(self, site: str, data: dict[str, Any], *, raw_body: bytes, idem_key: str | None = None,
-               window_seconds: int = 600, per_author: int = 30, per_address: int = 100) -> Accepted:
+               signed_at: int | None = None, window_seconds: int = 600, per_author: int = 30,
+               per_address: int = 100) -> Accepted:
         """Check and store a validated comment with its screening job: one script, so one round trip and
         all or nothing.
 
@@ -431,12 +445,18 @@ class CommentStore:
         email, ip, parent = comment.author_email, comment.client_ip, comment.parent_id
         since = created - window_seconds * 1000
         job = self.jobs.record(comment.id)
+        body_sha256 = hashlib.sha256(raw_body).hexdigest()
+        if idem_key:
+            record = idempotency_key(site, idem_key)
+        elif signed_at is not None:
+            record, body_sha256 = signed_request_key(site, signed_at, body_sha256), ""
+        else:
+            record = ""
         keys = [comment_key(comment.id), RECEIVED, metrics.INTAKE, self.queue.key, author_comments_key(site, email),
-                address_key(site, ip) if ip else "", idempotency_key(site, idem_key) if idem_key else "",
+                address_key(site, ip) if ip else "", record,
                 comment_key(parent) if parent else "", replies_key(parent) if parent else "",
                 job.key, self.queue.redis_queues_keys, *Bans.check_keys(email, ip)]
-        args = [comment.id, created, since, per_author, per_address,
-                hashlib.sha256(raw_body).hexdigest() if idem_key else "", created - ADDRESS_WINDOW_MS, site,
+        args = [comment.id, created, since, per_author, per_address, body_sha256, created - ADDRESS_WINDOW_MS, site,
                 comment.article_id, job.id, json.dumps(comment.to_hash(), ensure_ascii=False), *job.fields.values()]
         outcome, *detail = self._accept(keys=keys, args=args)
         if outcome == "ok":

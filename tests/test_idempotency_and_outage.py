@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 from redis import Redis
 
-from tests.conftest import ADMIN_HEADERS, make_app, payload, submit, wait_for
+from moderation.signing import sign
+from tests.conftest import ADMIN_HEADERS, SECRET, make_app, payload, submit, wait_for
 from tests.redis_server import RedisServer
 from workers.run import run
 
@@ -34,9 +37,36 @@ def test_keys_are_per_site(client: FlaskClient, redis: Redis) -> None:
     assert a.json["id"] != b.json["id"]
 
 
-def test_without_a_key_each_post_is_a_new_comment(client: FlaskClient, redis: Redis) -> None:
-    ids = {submit(client, payload("same text")).json["id"] for _ in range(3)}
+def test_without_a_key_each_newly_signed_post_is_a_new_comment(client: FlaskClient, redis: Redis) -> None:
+    now = int(time.time())
+    ids = {submit(client, payload("same text"), timestamp=now - i).json["id"] for i in range(3)}
     assert len(ids) == 3
+
+
+def test_a_captured_signed_request_sent_again_stores_nothing_new(client: FlaskClient, redis: Redis) -> None:
+    """Issue 13, finding 7: 40 sends of one capture without an Idempotency-Key stored 30 comments."""
+    body = json.dumps(payload("captured once, sent forty times")).encode()
+    headers = {"Content-Type": "application/json", "X-Signature": sign(SECRET, body)}
+    answers = [client.post("/v1/sites/demo/comments", data=body, headers=headers) for _ in range(40)]
+    assert {r.status_code for r in answers} == {202}
+    assert len({r.json["id"] for r in answers}) == 1
+    assert all(r.headers.get("Idempotent-Replayed") == "true" for r in answers[1:])
+    assert len(list(redis.scan_iter("mod:comment:*"))) == 1
+    assert redis.llen("rq:queue:screening") == 1
+    # The record lasts only while the signature could be replayed, not for a day.
+    (record,) = redis.scan_iter("mod:signed:*")
+    assert 300 < redis.ttl(record) <= 400
+
+
+def test_a_replay_with_a_signature_list_reordered_is_still_a_replay(client: FlaskClient, redis: Redis) -> None:
+    body = json.dumps(payload("one request")).encode()
+    header = sign(SECRET, body)
+    first = client.post("/v1/sites/demo/comments", data=body,
+                        headers={"Content-Type": "application/json", "X-Signature": header})
+    t, v1 = header.split(",")
+    again = client.post("/v1/sites/demo/comments", data=body, headers={
+        "Content-Type": "application/json", "X-Signature": f"{v1.upper().replace('V1=', 'v1=')},v1={'0' * 64},{t}"})
+    assert again.status_code == 202 and again.json["id"] == first.json["id"]
 
 
 def test_concurrent_requests_with_one_key_make_one_comment(app, redis: Redis) -> None:  # type: ignore[no-untyped-def]

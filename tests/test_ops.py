@@ -21,7 +21,7 @@ def _metric(text: str, line_start: str) -> float:
 
 
 def test_metrics_count_intake_screening_and_decisions(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
-    ids = [submit(client).json["id"] for _ in range(3)]
+    ids = [submit(client, payload(f"comment {i}")).json["id"] for i in range(3)]
     submit(client, site="demo", secret="wrong")
     work()
     client.post(f"/v1/moderation/comments/{ids[0]}/decision", headers=ADMIN_HEADERS, json={"action": "reject"})
