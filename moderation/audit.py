@@ -15,6 +15,7 @@ from redis import Redis
 from redis.exceptions import ResponseError
 
 from moderation.errors import ValidationFailed
+from moderation.keys import part
 
 P = "mod:audit"
 MAXLEN = 1_000_000  # approximate cap of the main stream; per-comment and per-actor streams are small
@@ -22,9 +23,9 @@ MAXLEN = 1_000_000  # approximate cap of the main stream; per-comment and per-ac
 
 def stream_key(comment_id: str | None = None, actor: str | None = None) -> str:
     if comment_id:
-        return f"{P}:comment:{comment_id}"
+        return f"{P}:comment:{part(comment_id)}"
     if actor:
-        return f"{P}:actor:{actor}"
+        return f"{P}:actor:{part(actor)}"
     return P
 
 

@@ -10,6 +10,7 @@ from redis import Redis
 
 from moderation import audit
 from moderation.errors import Forbidden, NotFound, ValidationFailed
+from moderation.keys import part
 from moderation.pseudonyms import pseudonym
 
 INDEX = "mod:bans"  # set of ban ids, for listing
@@ -25,7 +26,7 @@ def ban_id(kind: str, value: str) -> str:
 
 
 def ban_key(bid: str) -> str:
-    return f"mod:ban:{bid}"
+    return f"mod:ban:{part(bid)}"
 
 
 class Bans:

@@ -11,6 +11,7 @@ from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 
 from moderation.config import ConfigError
+from moderation.keys import part
 from moderation.logs import current_request_id
 
 WEBHOOK_QUEUE = "webhooks"  # its own queue, so a slow site cannot hold up screening
@@ -21,7 +22,7 @@ DEAD_LETTERS = "mod:webhooks:dead"  # list of event ids whose last try failed
 
 
 def event_key(event_id: str) -> str:
-    return f"mod:event:{event_id}"
+    return f"mod:event:{part(event_id)}"
 
 
 def parse_callbacks(raw: str | None) -> dict[str, str]:

@@ -15,6 +15,7 @@ from rq import Queue
 from moderation import audit, events, metrics, policy
 from moderation.accounts import Moderator
 from moderation.errors import CommentNotFound, Conflict, NotPending, ValidationFailed
+from moderation.keys import part
 from moderation.store import (
     QUEUE_ALL,
     Comment,
@@ -36,7 +37,11 @@ DECISION_TIMES_KEEP = 1000
 
 
 def moderator_stats_key(name: str) -> str:
-    return f"mod:stats:moderator:{name}"
+    return f"mod:stats:moderator:{part(name)}"
+
+
+# Set of the moderators who have decided anything: stats read their counters from it instead of scanning keys.
+MODERATORS_WITH_STATS = "mod:stats:moderators"
 
 
 # Lease the next N pending comments atomically: two moderators never get the same one.
@@ -208,6 +213,7 @@ class Desk:
                                  "approved" if action == "approve" else "rejected", 1)
                     metrics.count_decision(pipe, action)
                     pipe.hincrby(moderator_stats_key(moderator.name), action, 1)
+                    pipe.sadd(MODERATORS_WITH_STATS, moderator.name)
                     pipe.lpush(DECISION_TIMES, round((decided - comment.created_ms) / 1000, 3))
                     minute = decided // 60_000
                     pipe.hincrby(decisions_series_key(minute), str(minute), 1)
@@ -365,17 +371,20 @@ class Desk:
                 pipe.zcard(site_queue_key(site))
                 pipe.zrange(age_key(site), 0, 0, withscores=True)
             pipe.lrange(DECISION_TIMES, 0, -1)
-            found = pipe.execute()
+            pipe.smembers(MODERATORS_WITH_STATS)
+            *found, names = pipe.execute()
         per_site = {}
         for i, site in enumerate(sites):
             depth, oldest = found[2 * i], found[2 * i + 1]
             per_site[site] = {"pending": int(depth),
                               "oldest_pending_seconds": round((now - oldest[0][1]) / 1000, 1) if oldest else None}
         times = [float(t) for t in found[-1]]
-        moderators: dict[str, dict[str, int]] = {}
-        for key in self.redis.scan_iter(moderator_stats_key("*")):
-            name = str(key).removeprefix(moderator_stats_key(""))
-            moderators[name] = {str(a): int(n) for a, n in self.redis.hgetall(key).items()}
+        names = sorted(names)
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(moderator_stats_key(name))
+            counts = pipe.execute()
+        moderators = {name: {str(a): int(n) for a, n in c.items()} for name, c in zip(names, counts, strict=True)}
         return {"sites": per_site, "decisions_by_moderator": moderators,
                 "median_seconds_to_decision": statistics.median(times) if times else None,
                 "decisions_measured": len(times)}

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from redis import Redis
 
 from moderation.accounts import BOOTSTRAP, TOKENS, Accounts, Moderator, token_hash
+from moderation.keys import part
 
 TTL_SECONDS = 12 * 3600  # one long shift
 
 
 def session_key(sid: str) -> str:
-    return f"mod:session:{sid}"
+    return f"mod:session:{part(sid)}"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The Redis data model: comments, the review queue, published lists and idempotency records.
 
-Keys (all under `mod:`):
+Keys (all under `mod:`; every value from outside goes in through keys.part, so it cannot name another key):
   comment:{id}                       hash, the comment and its screening and decision
   queue:all / queue:site:{s} / queue:article:{s}:{a} / queue:flag:{code}
                                      sorted sets of pending comments, score = queue_score()
@@ -27,6 +27,7 @@ from rq.queue import Queue
 from moderation import metrics, policy, queues
 from moderation.bans import AuthorBanned, Bans
 from moderation.errors import CommentNotFound, IdempotencyConflict, Overloaded, RateLimited, ValidationFailed
+from moderation.keys import part
 from moderation.pseudonyms import pseudonym
 
 P = "mod:"
@@ -35,46 +36,46 @@ RISK_MAX = 100
 
 
 def comment_key(comment_id: str) -> str:
-    return f"{P}comment:{comment_id}"
+    return f"{P}comment:{part(comment_id)}"
 
 
 def site_queue_key(site: str) -> str:
-    return f"{P}queue:site:{site}"
+    return f"{P}queue:site:{part(site)}"
 
 
 def article_queue_key(site: str, article_id: str) -> str:
-    return f"{P}queue:article:{site}:{article_id}"
+    return f"{P}queue:article:{part(site)}:{part(article_id)}"
 
 
 def flag_queue_key(code: str) -> str:
-    return f"{P}queue:flag:{code}"
+    return f"{P}queue:flag:{part(code)}"
 
 
 def severity_queue_key(severity: str) -> str:
     """Pending comments by their strongest flag's severity ('none' for unflagged ones)."""
-    return f"{P}queue:severity:{severity}"
+    return f"{P}queue:severity:{part(severity)}"
 
 
 def age_key(site: str) -> str:
     """Pending comments of a site by creation time, for the oldest pending age."""
-    return f"{P}queue:age:{site}"
+    return f"{P}queue:age:{part(site)}"
 
 
 def replies_key(parent_id: str) -> str:
-    return f"{P}replies:{parent_id}"
+    return f"{P}replies:{part(parent_id)}"
 
 
 def published_version_key(site: str, article_id: str) -> str:
     """Bumped on every change to an article's published list: the public ETag."""
-    return f"{P}published:{site}:{article_id}:version"
+    return f"{P}published:{part(site)}:{part(article_id)}:version"
 
 
 def lease_key(comment_id: str) -> str:
-    return f"{P}lease:{comment_id}"
+    return f"{P}lease:{part(comment_id)}"
 
 
 def published_key(site: str, article_id: str) -> str:
-    return f"{P}published:{site}:{article_id}"
+    return f"{P}published:{part(site)}:{part(article_id)}"
 
 
 def _hash(value: str) -> str:
@@ -84,21 +85,21 @@ def _hash(value: str) -> str:
 
 def author_key(site: str, email: str) -> str:
     """Hash of the author's decided counts on a site: approved, rejected."""
-    return f"{P}author:{site}:{_hash(email)}"
+    return f"{P}author:{part(site)}:{_hash(email)}"
 
 
 def author_comments_key(site: str, email: str) -> str:
     """Sorted set of the author's latest comments on a site, score = created ms."""
-    return f"{P}author:{site}:{_hash(email)}:comments"
+    return f"{P}author:{part(site)}:{_hash(email)}:comments"
 
 
 def address_key(site: str, ip: str) -> str:
     """Sorted set of recent comments from one client address, score = created ms."""
-    return f"{P}address:{site}:{_hash(ip)}"
+    return f"{P}address:{part(site)}:{_hash(ip)}"
 
 
 def duplicate_key(site: str, fingerprint: str) -> str:
-    return f"{P}dup:{site}:{fingerprint}"
+    return f"{P}dup:{part(site)}:{part(fingerprint)}"
 
 
 RECEIVED = P + "received"  # sorted set: comments not yet screened, score = created ms (for the reaper)
@@ -107,12 +108,12 @@ ADDRESS_WINDOW_MS = 7 * 24 * 3600 * 1000
 
 
 def idempotency_key(site: str, key: str) -> str:
-    return f"{P}idem:{site}:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+    return f"{P}idem:{part(site)}:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
 
 
 def signed_request_key(site: str, signed_at: int, body_sha256: str) -> str:
     """The record of a signed request sent without an Idempotency-Key: its signed time and body name it."""
-    return f"{P}signed:{site}:{signed_at}:{body_sha256}"
+    return f"{P}signed:{part(site)}:{signed_at}:{body_sha256}"
 
 
 # A signed request's record outlives the time its signature is accepted in (300 s old to 30 s ahead).
