@@ -29,7 +29,7 @@ def main() -> int:
     rows: list[tuple[str, str, str, float]] = []
 
     got = intake.run()
-    rows.append(("intake, comments/s (gunicorn 2x4 threads)", f"{got['ours']['per_second']:.0f}",  # type: ignore[index]
+    rows.append(("intake, comments/s (gunicorn 2 gevent workers)", f"{got['ours']['per_second']:.0f}",  # type: ignore[index]
                  f"{got['bare']['per_second']:.0f} bare Flask", float(got["ratio"])))  # type: ignore[index,arg-type]
     rows.append(("intake floor: policy load + 1 Redis trip", f"{got['floor']['per_second']:.0f}",  # type: ignore[index]
                  f"{got['bare']['per_second']:.0f} bare Flask", float(got["floor_ratio"])))  # type: ignore[index,arg-type]

@@ -183,13 +183,14 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
 @click.option("--bind", default=lambda: f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}",
               show_default="HOST:PORT")
 @click.option("--workers", "api_workers", default=lambda: int(os.environ.get("API_WORKERS", "2")), show_default="2")
-@click.option("--threads", "api_threads", default=lambda: int(os.environ.get("API_THREADS", "4")), show_default="4")
-def api(bind: str, api_workers: int, api_threads: int) -> None:
+@click.option("--connections", "api_connections", default=lambda: int(os.environ.get("API_CONNECTIONS", "1000")),
+              show_default="1000", help="Connections each process serves at once (gevent).")
+def api(bind: str, api_workers: int, api_connections: int) -> None:
     """Run the API under gunicorn (no access log: it would hold client addresses; the app logs requests)."""
     from moderation.config import gunicorn_command
 
     command = gunicorn_command("service.wsgi:app", bind, {"API_WORKERS": str(api_workers),
-                                                          "API_THREADS": str(api_threads)})
+                                                          "API_CONNECTIONS": str(api_connections)})
     os.execvp(command[0], command)
 
 

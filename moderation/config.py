@@ -14,13 +14,14 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 def gunicorn_command(app: str, bind: str, env: Mapping[str, str], *, graceful_timeout: int = 20) -> list[str]:
     """How the API is served, the same for `moderation api`, `make run` and the intake benchmark.
 
-    Threads, because the intake waits on Redis for every comment: a sync worker sits idle meanwhile, a thread
-    lets its process take the next request (measured with `make bench`: about 7% more comments a second, with
-    the bare baseline served the same way). API_WORKERS processes of API_THREADS threads each.
+    gevent workers: each connection is a greenlet, so a client that sends its request slowly (or never finishes
+    it) holds a greenlet, not one of a few threads; with threads, eight such connections stopped the API.
+    API_WORKERS processes, each with up to API_CONNECTIONS connections at once.
     """
     return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", env.get("API_WORKERS", "2"),
-            "--worker-class", "gthread", "--threads", env.get("API_THREADS", "4"),
-            "--graceful-timeout", str(graceful_timeout), "--no-control-socket", app]
+            "--worker-class", "gevent", "--worker-connections", env.get("API_CONNECTIONS", "1000"),
+            "--graceful-timeout", str(graceful_timeout), "--no-control-socket",
+            "--config", "python:service.gunicorn_conf", app]
 
 
 class ConfigError(ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,12 +18,55 @@ from moderation.store import Accepted, CommentStore
 _COMMENT_IN = CommentIn()
 
 
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members: a name given twice is refused (which one would count is a guess), and so is a name
+    that is not text (a lone surrogate cannot be named back in an error)."""
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if _SURROGATE.search(name):
+            raise MalformedJSON("A member name holds a lone surrogate (\\ud800-\\udfff), which is not text.")
+        if name in out:
+            raise MalformedJSON(f"The member {name!r} is given twice.")
+        out[name] = value
+    return out
+
+
+# A lone surrogate or NUL can only come from a JSON escape (raw ones are not valid UTF-8 or JSON): look for the
+# escape before walking the whole document.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _bad_strings(value: Any) -> Any:
+    """Per-field messages for strings holding a lone surrogate or NUL, shaped like marshmallow's, or None."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            return ["Contains a lone surrogate, which is not text."]
+        if "\x00" in value:
+            return ["Contains a NUL character."]
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    found = {name: bad for name, item in items if (bad := _bad_strings(item)) is not None}
+    return found or None
+
+
 def parse_json(raw: bytes) -> Any:
-    """Decode a JSON body, turning every way it can be malformed into a 400."""
+    """Decode a JSON body, turning every way it can be malformed into a 400.
+
+    The body must be UTF-8 (json.loads would also guess UTF-16 and UTF-32) and name each member once; strings
+    holding a lone surrogate or NUL are a 422 naming the field, since nothing downstream can store or show them.
+    """
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_pairs)
+    except UnicodeDecodeError:
+        raise MalformedJSON("The request body is not UTF-8.") from None
+    except (ValueError, RecursionError) as exc:
         raise MalformedJSON(f"The request body is not valid JSON: {exc}"[:300]) from None
+    if _SUSPECT_ESCAPE.search(raw):
+        bad = _bad_strings(data)
+        if bad is not None:
+            raise ValidationFailed(fields=bad if isinstance(bad, dict) else {"_schema": bad})
+    return data
 
 
 def load_json(schema: Schema, raw: bytes, message: str | None = None) -> dict[str, Any]:

@@ -13,6 +13,28 @@ from moderation import policy
 # Lone surrogates cannot be stored as UTF-8; C0/C1 controls other than tab and
 # newlines only ever hide text from a moderator.
 _FORBIDDEN = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates are removed: they reverse or hide text on screen (`Admin\u202egnp.exe`
+# shows as "Adminexe.png") and from the filters, and nothing a reader writes needs them (marks such as U+200F stay).
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# What a reader cannot see: whitespace, format characters (zero-width spaces, joiners, marks), variation
+# selectors, combining marks alone and the Hangul fillers. A text made only of these is empty.
+_INVISIBLE_CATEGORIES = ("Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Me")
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def visible(text: str) -> bool:
+    """Whether `text` has a character a reader can see."""
+    return any(not ch.isspace() and ch not in _FILLERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
+               for ch in text)
+
+
+class SafeURL(fields.URL):
+    """A URL without control characters or lone surrogates (NUL passed fields.URL)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, str) and _FORBIDDEN.search(value):
+            raise ValidationError("Contains characters that are not allowed (control characters or invalid Unicode).")
+        return str(super()._deserialize(value, attr, data, **kwargs))
 
 
 class Text(fields.String):
@@ -30,14 +52,16 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         if _FORBIDDEN.search(text):
             raise ValidationError("Contains characters that are not allowed (control characters or invalid Unicode).")
-        text = unicodedata.normalize("NFC", text)
+        text = unicodedata.normalize("NFC", _BIDI_CONTROLS.sub("", text))
         # Counted as the reader's counter counts: code points after NFC, before trimming.
         if len(text) > self.max_chars:
             raise ValidationError(f"Must be at most {self.max_chars} characters (got {len(text)}).")
         stripped = text.strip()
+        if self.min_chars and not visible(stripped):
+            raise ValidationError("Must not be empty (it has no visible character)." if stripped
+                                  else "Must not be empty.")
         if len(stripped) < self.min_chars:
-            raise ValidationError(
-                "Must not be empty." if not stripped else f"Must be at least {self.min_chars} characters.")
+            raise ValidationError(f"Must be at least {self.min_chars} characters.")
         return stripped if self.strip else text
 
 
@@ -46,7 +70,7 @@ ARTICLE_ID = validate.Regexp(r"^[^\s/?#\\]+$", error="Must not contain spaces, '
 
 class ArticleIn(Schema):
     id = Text(required=True, max_chars=policy.ARTICLE_ID_MAX_CHARS, validate=ARTICLE_ID)
-    url = fields.URL(required=True, schemes={"http", "https"}, validate=validate.Length(max=2000))
+    url = SafeURL(required=True, schemes={"http", "https"}, validate=validate.Length(max=2000))
     title = Text(max_chars=policy.TITLE_MAX_CHARS)
 
 

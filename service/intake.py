@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from moderation import intake, metrics
 from moderation.errors import CommentNotFound, NotJSON, UnknownSite
 from moderation.schemas import CommentStatusOut
+from service.body import read_body
 from service.extensions import policies, settings, store
 
 bp = Blueprint("intake", __name__)
@@ -57,7 +58,7 @@ def submit(site: str) -> Response:
         raise NotJSON()
     sent = request.headers
     accepted = intake.accept(
-        store(), site=site, secret=secrets, raw=request.get_data(cache=True),
+        store(), site=site, secret=secrets, raw=read_body(),
         signature=sent.get("X-Signature"), idempotency_key=sent.get("Idempotency-Key"),
         window=config.signature_window, policy=policies().for_site(site),
     )

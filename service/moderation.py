@@ -35,6 +35,7 @@ from moderation.schemas import (
 )
 from moderation.store import Comment
 from service.auth import require
+from service.body import read_body
 from service.extensions import accounts, bans, desk, settings, store
 from service.query import load_query
 
@@ -44,7 +45,7 @@ _DESK_COMMENT, _DESK_PAGE = DeskCommentOut(), DeskPageOut()
 
 def load_body(schema: Schema) -> dict[str, Any]:
     """Parse and validate a JSON body: 400 if it is not JSON, 422 with per-field messages if it is wrong."""
-    return load_json(schema, request.get_data(cache=True), "The request is not valid.")
+    return load_json(schema, read_body(), "The request is not valid.")
 
 
 def desk_views(comments: list[Comment], *, history: bool = False) -> list[dict[str, Any]]:

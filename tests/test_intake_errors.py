@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -242,3 +243,76 @@ def test_errors_answer_json_for_unknown_routes_and_methods(client: FlaskClient) 
     r = client.get("/v1/sites/demo/comments")
     assert_error(r, 405, "method_not_allowed")
     assert "POST" in r.headers["Allow"]
+
+
+# ---- issue 13, finding 8: bad bytes get a 4xx with our JSON body, never a 500 and never a stored comment ----------
+
+def _raw(client: FlaskClient, raw: bytes, path: str = "/v1/sites/demo/comments") -> Any:
+    return client.post(path, data=raw, headers={"Content-Type": "application/json", "X-Signature": sign(SECRET, raw)})
+
+
+def test_a_utf16_body_is_400(client: FlaskClient, redis: Redis) -> None:
+    raw = json.dumps(payload("hello")).encode("utf-16")
+    assert "UTF-8" in assert_error(_raw(client, raw), 400, "malformed_json")["message"]
+    assert list(redis.scan_iter("mod:comment:*")) == []
+
+
+def test_duplicate_member_names_are_400(client: FlaskClient, redis: Redis) -> None:
+    raw = json.dumps(payload("first")).encode()[:-1] + b', "body": "second"}'
+    assert "twice" in assert_error(_raw(client, raw), 400, "malformed_json")["message"]
+    assert list(redis.scan_iter("mod:comment:*")) == []
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"\\ud800": 1}',  # a lone surrogate as a member name
+    json.dumps(payload("x")).encode().replace(b'"title"', b'"ti\\udfffle"'),
+])
+def test_a_lone_surrogate_in_a_member_name_is_400(client: FlaskClient, raw: bytes) -> None:
+    assert_error(_raw(client, raw), 400, "malformed_json")
+
+
+@pytest.mark.parametrize(("field", "path"), [("url", ("article", "url")), ("id", ("article", "id")),
+                                             ("name", ("author", "name"))])
+@pytest.mark.parametrize("escape", ["\\ud800", "\\u0000"])
+def test_a_lone_surrogate_or_nul_in_any_field_is_422(client: FlaskClient, redis: Redis, field: str,
+                                                     path: tuple[str, str], escape: str) -> None:
+    data = payload("fine")
+    data[path[0]][path[1]] = "PLACEHOLDER"
+    original = {"url": "https://n.example/a", "id": "a1", "name": "Layla"}[field]
+    raw = json.dumps(data).encode().replace(b"PLACEHOLDER", (original + escape).encode())
+    body = assert_error(_raw(client, raw), 422, "validation_failed")
+    assert path[1] in body["fields"][path[0]]
+    assert list(redis.scan_iter("mod:comment:*")) == []
+
+
+@pytest.mark.parametrize("path", ["/v1/moderation/decisions", "/v1/moderation/claims", "/v1/moderation/bans",
+                                  "/v1/moderation/moderators"])
+def test_lone_surrogates_on_moderation_endpoints_are_4xx(client: FlaskClient, path: str) -> None:
+    for raw in (b'{"ids": ["\\ud800"], "action": "approve"}', b'{"\\udc00": 1}', b'{"email": "a\\ud800@x.org"}'):
+        r = client.post(path, data=raw, headers={**ADMIN_HEADERS, "Content-Type": "application/json"})
+        assert 400 <= r.status_code < 500 and r.json["error"], (path, raw, r.status_code)
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b", "\u2060\ufeff", "\u3164", "\u202e\u202d", "\u0301\u200d",
+                                  "\u115f\u1160 \u00a0"])
+def test_a_body_or_name_with_no_visible_character_is_422(client: FlaskClient, redis: Redis, text: str) -> None:
+    assert "body" in assert_error(submit(client, payload(text)), 422, "validation_failed")["fields"]
+    named = payload("fine", author={"name": text, "email": "x@example.com"})
+    assert "name" in assert_error(submit(client, named), 422, "validation_failed")["fields"]["author"]
+    assert list(redis.scan_iter("mod:comment:*")) == []
+
+
+def test_bidi_overrides_are_removed_so_filters_and_moderators_see_what_readers_see(
+        client: FlaskClient, redis: Redis, work: Any) -> None:
+    data = payload("you are an \u202etoidi\u202c, see", author={"name": "Admin\u202egnp.exe", "email": "a@example.com"})
+    cid = submit(client, data).json["id"]
+    work()
+    stored = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
+    assert stored["author"]["name"] == "Admingnp.exe"
+    assert stored["body"] == "you are an toidi, see"
+    assert not any(ch in stored["body"] + stored["author"]["name"] for ch in "\u202a\u202b\u202c\u202d\u202e")
+    # Arabic with the marks readers' text may need (RLM, ZWNJ) keeps them.
+    marked = "\u0645\u0631\u062d\u0628\u0627\u200f \u0628\u200c\u0643\u0645"
+    arabic = submit(client, payload(marked)).json["id"]
+    assert redis.hget(f"mod:comment:{arabic}", "body") == marked
+    redis.flushall()
