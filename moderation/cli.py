@@ -29,11 +29,13 @@ def dev() -> None:
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 @click.option("--worker-class", type=click.Choice(["simple", "fork"]), default="simple", show_default=True)
-def worker(burst: bool, worker_class: str) -> None:
-    """Run one screening worker against REDIS_URL."""
+@click.option("--queue", "role", type=click.Choice(["screening", "webhooks"]), default="screening", show_default=True,
+              help="screening: screen comments; webhooks: deliver decision events to the sites.")
+def worker(burst: bool, worker_class: str, role: str) -> None:
+    """Run one worker against REDIS_URL: screening, or (--queue webhooks) deliveries to the sites."""
     from workers.run import main as run_worker
 
-    run_worker(burst=burst, worker_class=worker_class)
+    run_worker(burst=burst, worker_class=worker_class, role=role)
 
 
 def _default_site_secret(site: str | None) -> tuple[str, str]:

@@ -47,8 +47,39 @@ def _stop(procs: list[subprocess.Popen[bytes]], timeout: float) -> None:
             proc.wait()
 
 
+class Child:
+    """One process `make run` keeps running: started again, after a pause that grows while it keeps dying fast."""
+
+    WAITS = (1, 2, 5, 10, 30)
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.command, self.env = command, env
+        self.failures, self.restart_at = 0, 0.0
+        self.proc = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        self.started = time.monotonic()
+        return subprocess.Popen(self.command, env=self.env, start_new_session=True)
+
+    def keep_alive(self) -> None:
+        if self.proc.poll() is None:
+            return
+        now = time.monotonic()
+        if not self.restart_at:
+            self.failures = self.failures + 1 if now - self.started < 60 else 1
+            wait = self.WAITS[min(self.failures, len(self.WAITS)) - 1]
+            name = "API" if "gunicorn" in self.command else "worker"
+            print(f"the {name} (pid {self.proc.pid}) exited with {self.proc.returncode}; starting it again in "
+                  f"{wait} s", file=sys.stderr, flush=True)
+            self.restart_at = now + wait
+        elif now >= self.restart_at:
+            self.restart_at = 0.0
+            self.proc = self._spawn()
+
+
 def main() -> int:
-    """Run everything in the foreground until Ctrl-C, then stop API and workers before Redis."""
+    """Run everything in the foreground until Ctrl-C, then stop API and workers before Redis; a process that dies
+    meanwhile (Redis included) is started again, so one crash does not take the whole service down."""
     env = dict(os.environ)
     var = Path(env.get("MODERATION_VAR_DIR", "var"))
     var.mkdir(parents=True, exist_ok=True)
@@ -76,7 +107,7 @@ def main() -> int:
     print(
         f"\n  API        {base}   (openapi: {base}/openapi.json)\n"
         f"  Redis      {env['REDIS_URL']}" + (f"   (data in {var / 'redis'})" if redis_server else "") + "\n"
-        f"  Workers    {n_workers}\n"
+        f"  Workers    {n_workers} screening, {env.get('WEBHOOK_WORKERS', '1')} delivering events to sites\n"
         f"  Site       {site}  secret {secret}\n"
         f"  Admin      Authorization: Bearer {env['MODERATION_ADMIN_TOKEN']}\n"
         f"  Try        {try_env}.venv/bin/moderation post-comment --body 'Hello, first comment'\n"
@@ -84,24 +115,26 @@ def main() -> int:
         flush=True,
     )
     bind = env.get("HOST", "127.0.0.1")
-    children = [subprocess.Popen(gunicorn_command("service.wsgi:app", f"{bind}:{port}", env, graceful_timeout=10),
-                                 env=env, start_new_session=True)]
-    children += [subprocess.Popen([sys.executable, "-m", "workers.run"], env=env, start_new_session=True)
-                 for _ in range(n_workers)]
-    code = 0
+    commands = [gunicorn_command("service.wsgi:app", f"{bind}:{port}", env, graceful_timeout=10)]
+    commands += [[sys.executable, "-m", "workers.run", "screening"]] * n_workers
+    commands += [[sys.executable, "-m", "workers.run", "webhooks"]] * int(env.get("WEBHOOK_WORKERS", "1"))
+    children = [Child(command, env) for command in commands]
     while not stopping:
-        dead = [p for p in children if p.poll() is not None]
-        if dead:
-            print(f"a process exited with {dead[0].returncode}; stopping everything", file=sys.stderr)
-            code = 1
-            break
+        if redis_server and redis_server.proc and redis_server.proc.poll() is not None:
+            print(f"Redis exited with {redis_server.proc.returncode}; starting it again", file=sys.stderr, flush=True)
+            try:
+                redis_server.start()
+            except SystemExit as err:  # it did not come back: say why, try again on the next round
+                print(err, file=sys.stderr, flush=True)
+        for child in children:
+            child.keep_alive()
         time.sleep(0.2)
     print("stopping API and workers...", flush=True)
-    _stop(children, timeout=15)
+    _stop([c.proc for c in children], timeout=15)
     if redis_server:
         print("stopping Redis (the append-only file is flushed)...", flush=True)
         redis_server.stop()
-    return code
+    return 0
 
 
 if __name__ == "__main__":

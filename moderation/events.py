@@ -19,6 +19,7 @@ DELIVER_JOB = "workers.webhooks.deliver_event"
 DELIVERY_FAILURE = "workers.webhooks.on_delivery_failure"
 DEFAULT_RETRY_INTERVALS = (10, 30, 60, 300, 900, 3600, 3600, 3600)  # exponential-ish, then hourly
 DEAD_LETTERS = "mod:webhooks:dead"  # list of event ids whose last try failed
+DELIVERY_JOB_TIMEOUT = 60  # RQ's limit on one try; the delivery's own deadline (10 s) comes well before
 
 
 def event_key(event_id: str) -> str:
@@ -64,7 +65,8 @@ def queue_event(pipe: Pipeline, queue: Queue, *, event_id: str, site: str, url: 
 
 def _enqueue_delivery(pipe: Pipeline, queue: Queue, event_id: str, job_id: str, intervals: tuple[int, ...]) -> None:
     """The delivery job: retried at `intervals`, dead-lettered by its failure callback after the last try."""
-    queue.enqueue(DELIVER_JOB, event_id, job_id=job_id, pipeline=pipe, meta={"request_id": current_request_id()},
+    queue.enqueue(DELIVER_JOB, event_id, job_id=job_id, pipeline=pipe, job_timeout=DELIVERY_JOB_TIMEOUT,
+                  meta={"request_id": current_request_id()},
                   retry=Retry(max=len(intervals), interval=list(intervals)) if intervals else None,
                   on_failure=Callback(DELIVERY_FAILURE))
 

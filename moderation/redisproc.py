@@ -66,12 +66,16 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 20) -> RedisServer:
+        # Readable by their owner only: the data files hold emails and addresses in clear.
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.chmod(0o700)
+        for path in self.folder.rglob("*"):
+            path.chmod(0o700 if path.is_dir() else 0o600)
         self.proc = subprocess.Popen(
             [find_redis_server(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder.resolve()),
              "--save", "", "--appendonly", "yes" if self.appendonly else "no", "--appendfsync", self.fsync,
              "--logfile", "redis.log", *TUNING],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, umask=0o077,
             start_new_session=self.new_session,  # `make run`: Ctrl-C reaches it only through us, so it stops last
         )
         client = Redis(port=self.port, socket_connect_timeout=0.5)

@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, request
 from markupsafe import escape
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import HTTPException
 
@@ -32,6 +33,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RedisTimeoutError)
     def redis_down(err: Exception) -> tuple[Response, int]:
         log.warning("redis unavailable: %s", err)
+        return _respond(Unavailable())
+
+    @app.errorhandler(OutOfMemoryError)
+    def redis_full(err: Exception) -> tuple[Response, int]:
+        log.error("redis refused a write, out of memory: %s", err)
+        return _respond(Unavailable("The service's store is full; try again later.", retry_after=30))
+
+    @app.errorhandler(ReadOnlyError)
+    def redis_read_only(err: Exception) -> tuple[Response, int]:
+        log.warning("redis is read-only (a replica, or a failover under way): %s", err)
         return _respond(Unavailable())
 
     @app.errorhandler(HTTPException)

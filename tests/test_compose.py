@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -16,7 +17,7 @@ SERVICES = COMPOSE["services"]
 
 
 def test_services_volumes_and_profiles() -> None:
-    assert set(SERVICES) == {"redis", "api", "worker", "rq-dashboard"}
+    assert set(SERVICES) == {"redis", "api", "worker", "notifier", "rq-dashboard"}
     assert SERVICES["rq-dashboard"]["profiles"] == ["dashboard"]
     assert "redis-data" in COMPOSE["volumes"]
     assert "redis-data:/data" in SERVICES["redis"]["volumes"]
@@ -46,6 +47,50 @@ def test_workers_scale_no_fixed_name_no_ports() -> None:
     assert worker["command"] == ["moderation", "worker"]
     assert "MODERATION_SITES" in worker["environment"]  # to sign outgoing events
     assert worker["stop_grace_period"]
+
+
+def test_every_service_restarts_when_it_dies_and_workers_have_a_healthcheck() -> None:
+    """Issue 13, finding 2: compose had no restart policy; a worker that died stayed dead."""
+    for name in ("redis", "api", "worker", "notifier"):
+        assert SERVICES[name]["restart"] == "unless-stopped", name
+    for name in ("worker", "notifier"):
+        assert SERVICES[name]["environment"]["MODERATION_WORKER_HEARTBEAT_FILE"] == "/tmp/worker-heartbeat"
+        assert SERVICES[name]["healthcheck"]["test"][0] == "CMD"
+
+
+def test_the_workers_healthcheck_passes_on_a_fresh_beat_and_fails_on_a_stale_one(tmp_path: Path) -> None:
+    """The healthcheck's own command, run here against a heartbeat file of our own."""
+    import os
+    import sys
+    import time
+
+    command = [c.replace("/tmp/worker-heartbeat", str(tmp_path / "beat"))
+               for c in SERVICES["worker"]["healthcheck"]["test"][1:]]
+    (tmp_path / "beat").touch()
+    assert subprocess.run([sys.executable, *command[1:]]).returncode == 0
+    old = time.time() - 300
+    os.utime(tmp_path / "beat", (old, old))
+    assert subprocess.run([sys.executable, *command[1:]]).returncode == 1
+
+
+def test_deliveries_have_their_own_workers() -> None:
+    """Issue 13, finding 3: screening workers took deliveries too, and a hanging site held them."""
+    assert SERVICES["worker"]["command"] == ["moderation", "worker"]
+    assert SERVICES["notifier"]["command"] == ["moderation", "worker", "--queue", "webhooks"]
+
+
+def test_images_and_python_packages_are_pinned() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    (base,) = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert base.count(".") >= 2, base  # python:3.11.11-..., not python:3.11
+    for name in ("redis", "rq-dashboard"):
+        assert SERVICES[name]["image"].split(":")[1][0].isdigit() and SERVICES[name]["image"].count(".") >= 2
+    assert "pip install -r requirements.lock" in dockerfile and "--no-deps ." in dockerfile
+    lock = {line.split("==")[0].lower() for line in (ROOT / "requirements.lock").read_text().splitlines()
+            if "==" in line}
+    assert {"flask", "redis", "rq", "better-profanity", "marshmallow", "gunicorn", "gevent"} <= lock
+    assert all("==" in line for line in (ROOT / "requirements.lock").read_text().splitlines()
+               if line and not line.startswith("#"))
 
 
 def test_one_slim_image_running_as_a_user() -> None:

@@ -156,3 +156,29 @@ def test_kill_during_intake_keeps_every_accepted_comment_with_its_job(own_redis:
     run(burst=True, redis_url=own_redis.url)
     statuses = {redis.hget(f"mod:comment:{cid}", "status") for cid in stored}
     assert statuses == {"pending_review"}
+
+
+def test_redis_out_of_memory_is_a_503_with_retry_after_and_stores_nothing(tmp_path: Path) -> None:
+    """Issue 13, finding 6: Redis OOM answered 500 without Retry-After."""
+    from redis.exceptions import OutOfMemoryError
+
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        redis = Redis.from_url(server.url, decode_responses=True)
+        client = make_app(server.url).test_client()
+        kept = submit(client, payload("before memory ran out")).json["id"]
+        redis.config_set("maxmemory-policy", "noeviction")
+        redis.config_set("maxmemory", str(int(redis.info("memory")["used_memory"]) + 100_000))
+        with pytest.raises(OutOfMemoryError):
+            for i in range(100_000):  # small values: no freed buffer leaves room once it is full
+                redis.set(f"filler:{i}", "x" * 500)
+        r = submit(client, payload("while memory is full", author={"name": "F", "email": "f@example.com"}))
+        assert r.status_code == 503 and r.json["error"] == "unavailable" and int(r.headers["Retry-After"]) > 0
+        decision = client.post(f"/v1/moderation/comments/{kept}/decision", headers=ADMIN_HEADERS,
+                               json={"action": "approve"})
+        assert decision.status_code in (409, 503)  # not pending yet (no worker ran), or the write refused
+        bulk = client.post("/v1/moderation/bans", headers=ADMIN_HEADERS, json={"email": "x@example.com"})
+        assert bulk.status_code == 503 and "Retry-After" in bulk.headers
+        assert [k for k in redis.scan_iter("mod:comment:*")] == [f"mod:comment:{kept}"]
+    finally:
+        server.kill()

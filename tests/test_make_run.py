@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,35 @@ def test_make_run_serves_screens_and_keeps_comments_across_a_restart(make_run: M
     make_run.ctrl_c()
     assert not _port_open(make_run.port) and not _port_open(make_run.redis_port)
     assert _processes_with_env(f"MODERATION_VAR_DIR={make_run.var}") == []  # no worker left behind
+
+
+def _pids(marker: str, argv_part: bytes) -> list[int]:
+    return [pid for pid in _processes_with_env(marker)
+            if argv_part in Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")]
+
+
+def test_make_run_starts_again_what_dies_and_keeps_its_files_private(make_run: MakeRun) -> None:
+    """Issue 13, findings 2 and 13: a worker or Redis that died stopped the whole of `make run`; its Redis files
+    (emails in clear) were world-readable."""
+    make_run.start()
+    marker = f"MODERATION_VAR_DIR={make_run.var}"
+    from redis import Redis
+
+    redis_pid = int(Redis(port=make_run.redis_port).info("server")["process_id"])
+    for pid in (*_pids(marker, b"-m workers.run screening"), redis_pid):
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(1)
+    assert make_run.proc and make_run.proc.poll() is None
+    wait_for(lambda: make_run.get("/readyz")[0] == 200, timeout=30)
+    wait_for(lambda: len(_pids(marker, b"-m workers.run screening")) == 1, timeout=30)
+    out = subprocess.run([str(Path(sys.prefix) / "bin" / "moderation"), "post-comment", "--body", "after a crash"],
+                         env=make_run.env(), capture_output=True, text=True, timeout=30)
+    assert out.stdout.startswith("202 "), out.stdout + out.stderr
+    cid = json.loads(out.stdout.split(" ", 1)[1])["id"]
+    wait_for(lambda: make_run.get(f"/v1/sites/demo/comments/{cid}")[1]["status"] == "pending_review", timeout=60)
+    files = [p for p in (make_run.var / "redis").rglob("*")]
+    assert files and all(p.stat().st_mode & 0o077 == 0 for p in [make_run.var / "redis", *files])
+    make_run.ctrl_c()
 
 
 def test_without_redis_server_on_path_the_bundled_binary_runs(tmp_path: Path,

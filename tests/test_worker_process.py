@@ -73,3 +73,21 @@ def test_a_worker_reconnects_after_redis_restarts(tmp_path: Path) -> None:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
         server.kill()
+
+
+def test_a_worker_beats_its_heartbeat_file_for_the_container_healthcheck(redis_server: RedisServer, redis: Any,
+                                                                          tmp_path: Path) -> None:
+    beat = tmp_path / "beat"
+    worker = subprocess.Popen([str(BIN / "moderation"), "worker"], cwd=ROOT,
+                              env={**env(redis_server.url), "MODERATION_WORKER_HEARTBEAT_FILE": str(beat)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(beat.exists, timeout=30)
+        first = beat.stat().st_mtime
+        client = make_app(redis_server.url).test_client()
+        cid = submit(client, payload("a job makes it beat again")).json["id"]
+        wait_for(lambda: status(client, cid) == "pending_review", timeout=30)
+        wait_for(lambda: beat.stat().st_mtime > first, timeout=10)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)

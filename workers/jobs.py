@@ -9,7 +9,7 @@ from typing import Any
 
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ReadOnlyError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import get_current_job
 from rq.exceptions import AbandonedJobError
@@ -22,9 +22,14 @@ from workers.screening import Context, screener_for
 
 log = logging.getLogger(__name__)
 
-# Faults that another try can mend: the server restarting, a failover, a network blip, and a
-# worker killed in the middle of the job (RQ finds it abandoned and asks us whether to retry).
-TRANSIENT = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, AbandonedJobError)
+class ColdShutdown(SystemExit):
+    """A worker told to stop twice stops at once; the job it interrupts is retried, not failed."""
+
+
+# Faults that another try can mend: the server restarting, a failover, a network blip, a full memory, a
+# worker stopped or killed in the middle of the job (RQ finds it abandoned and asks us whether to retry).
+TRANSIENT = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OutOfMemoryError, AbandonedJobError,
+             ColdShutdown)
 
 
 def _store() -> CommentStore:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import time
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
+from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 from rq.worker import BaseWorker
 
@@ -13,8 +19,12 @@ from moderation.config import DEFAULT_REDIS_URL, ConfigError
 from moderation.connections import rq_connection
 from moderation.events import WEBHOOK_QUEUE
 from moderation.queues import SCREENING_QUEUE, screen_timeout
+from workers.jobs import ColdShutdown
 from workers.reaper import requeue_lost
 from workers.screening import screener_for
+
+log = logging.getLogger(__name__)
+RECONNECT_WAITS = (1, 2, 5, 10, 30)  # seconds between tries to reach Redis again; the last repeats
 
 
 def warm_up() -> None:
@@ -45,6 +55,29 @@ class _Screening:
         kwargs.setdefault("worker_ttl", max(20, maintenance_seconds() + 15))
         super().__init__(*args, **kwargs)
 
+    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
+        """RQ's heartbeat, and a touch of MODERATION_WORKER_HEARTBEAT_FILE for a container's healthcheck."""
+        super().heartbeat(*args, **kwargs)  # type: ignore[misc]
+        beat = os.environ.get("MODERATION_WORKER_HEARTBEAT_FILE")
+        if beat:
+            Path(beat).touch()
+
+    stopping = False  # asked to stop by a signal (RQ's own flag is set only when a job is running)
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+        super().request_stop(signum, frame)  # type: ignore[misc]
+
+    def request_force_stop(self, signum: int, frame: FrameType | None) -> None:
+        """A second stop signal: stop now, whenever it comes. RQ ignores one within a second of the first (meant
+        for its worker pool, which we do not use), and fails the job it interrupts; ColdShutdown has the job's
+        failure callback retry it instead."""
+        self.log.warning("Worker %s: cold shut down", self.name)  # type: ignore[attr-defined]
+        if getattr(self, "horse_pid", 0):
+            self.kill_horse()  # type: ignore[attr-defined]
+            self.wait_for_horse()  # type: ignore[attr-defined]
+        raise ColdShutdown()
+
     def clean_registries(self) -> None:
         super().clean_registries()  # type: ignore[misc]
         requeue_lost(self.connection, older_than_seconds=screen_timeout(),  # type: ignore[attr-defined]
@@ -69,18 +102,54 @@ WORKER_CLASSES: dict[str, type[BaseWorker]] = {"simple": ScreeningWorker, "fork"
 
 def run(*, burst: bool = False, redis_url: str | None = None, worker_class: str = "simple",
         queues: tuple[str, ...] = (SCREENING_QUEUE, WEBHOOK_QUEUE)) -> bool:
-    """Work the queues, screening first, until stopped (or, in burst mode, until they are empty)."""
+    """Work the queues in order until stopped (or, in burst mode, until they are empty), through Redis faults.
+
+    RQ's loop ends on any error it does not expect, such as Redis going away while it records a job; then we
+    wait for Redis and start a new worker, so a restart, a failover or a full memory never stops screening.
+    """
     conn = rq_connection(redis_url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
-    worker = WORKER_CLASSES[worker_class](list(queues), connection=conn)
-    # The scheduler moves retries that wait (Retry intervals) back onto the queue.
-    return worker.work(burst=burst, with_scheduler=True)
+    worked, faults = False, 0
+    while True:
+        worker, started = None, time.monotonic()
+        try:
+            worker = WORKER_CLASSES[worker_class](list(queues), connection=conn)
+            # The scheduler moves retries that wait (Retry intervals) back onto the queue.
+            worked = worker.work(burst=burst, with_scheduler=True) or worked
+        except RedisError as err:  # before RQ's loop: naming the connection, registering the worker
+            log.warning("worker could not start: %s", err)
+        if getattr(worker, "stopping", False) or (burst and _queues_empty(conn, queues)):
+            return worked
+        # Until the next worker installs its own: a stop signal while we wait ends the process at once.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        faults = faults + 1 if time.monotonic() - started < 60 else 1  # back off while it keeps failing fast
+        wait = RECONNECT_WAITS[min(faults, len(RECONNECT_WAITS)) - 1]
+        log.warning("worker stopped on a fault; starting again in %s s", wait)
+        time.sleep(wait)
 
 
-def main(*, burst: bool = False, worker_class: str = "simple") -> None:
-    """The worker command: JSON logs to stderr, then work until stopped."""
+def _queues_empty(conn: Any, queues: tuple[str, ...]) -> bool:
+    """Whether a burst is done: nothing waits in any queue (unknown while Redis cannot be reached)."""
+    try:
+        return all(conn.llen(f"rq:queue:{name}") == 0 for name in queues)
+    except RedisError:
+        return False
+
+
+ROLES = {"screening": (SCREENING_QUEUE,), "webhooks": (WEBHOOK_QUEUE,)}
+
+
+def main(*, burst: bool = False, worker_class: str = "simple", role: str = "screening") -> None:
+    """The worker command: JSON logs to stderr, then work until stopped.
+
+    Screening and deliveries to the sites run in separate workers: a site whose endpoint hangs holds a delivery
+    worker for one delivery's deadline, and never a screening worker.
+    """
     logs.configure(os.environ.get("MODERATION_LOG_LEVEL", "INFO"))
-    run(burst=burst, worker_class=worker_class)
+    run(burst=burst, worker_class=worker_class, queues=ROLES[role])
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(role=sys.argv[1] if len(sys.argv) > 1 else "screening")
