@@ -174,6 +174,9 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
     redis = _redis()
     ids = [e["id"] for e in events.dead_letters(redis, limit=10_000)] if replay_all else list(event_ids)
     if not ids:
+        if replay_all:
+            click.echo("no dead events")
+            return
         raise click.UsageError("Name event ids or pass --all.")
     queue = Queue(events.WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url))
     for event_id in ids:
@@ -253,6 +256,9 @@ def failed_requeue(job_ids: tuple[str, ...], requeue_all: bool) -> None:
                 done += 1
                 click.echo(f"requeued {job_id} on {registry.name}")
     if not done:
+        if requeue_all:
+            click.echo("no failed jobs")
+            return
         raise click.ClickException("No such failed job.")
 
 

@@ -28,6 +28,9 @@ class ConfigError(ValueError):
     """A setting that cannot be used; the message names the variable."""
 
 
+ADMIN_TOKEN_MIN_CHARS = 32  # a bearer token that opens everything: as long as secrets.token_urlsafe(24) or more
+
+
 def parse_site_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
     """Parse `site:secret[|older][,site:secret...]`: each site's current secret, then any still accepted.
 
@@ -69,6 +72,13 @@ class Settings:
     lease_seconds: int = 300
     max_backlog: int = 100_000
     webhook_retry_intervals: tuple[int, ...] = (10, 30, 60, 300, 900, 3600, 3600, 3600)
+    metrics_token: str = ""  # when set, GET /metrics needs `Authorization: Bearer <it>`
+
+    def __post_init__(self) -> None:
+        if self.admin_token and len(self.admin_token) < ADMIN_TOKEN_MIN_CHARS:
+            raise ConfigError(f"MODERATION_ADMIN_TOKEN must be at least {ADMIN_TOKEN_MIN_CHARS} characters (it is "
+                              f"{len(self.admin_token)}); make one with: python -c 'import secrets; "
+                              "print(secrets.token_urlsafe(32))'")
 
     @cached_property
     def sites(self) -> Mapping[str, str]:
@@ -85,6 +95,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or DEFAULT_REDIS_URL,
             site_secrets=parse_site_secrets(env.get("MODERATION_SITES")),
             admin_token=env.get("MODERATION_ADMIN_TOKEN", ""),
+            metrics_token=env.get("MODERATION_METRICS_TOKEN", ""),
             callbacks=parse_callbacks(env.get("MODERATION_SITE_CALLBACKS")),
             webhook_retry_intervals=parse_intervals(env.get("MODERATION_WEBHOOK_RETRY_INTERVALS")),
         )

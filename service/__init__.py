@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "LEASE_SECONDS": 300,
     "WEBHOOK_RETRY_INTERVALS": "",
     "MAX_BACKLOG": 100_000,
+    "METRICS_TOKEN": "",
 }
 
 
@@ -35,6 +36,7 @@ def _settings(config: Mapping[str, Any]) -> Settings:
         site_secrets=({site: (secret,) for site, secret in sites.items()} if isinstance(sites, Mapping)
                       else parse_site_secrets(sites)),
         admin_token=str(config["ADMIN_TOKEN"]),
+        metrics_token=str(config["METRICS_TOKEN"]),
         signature_window=int(config["SIGNATURE_WINDOW"]),
         idempotency_ttl=int(config["IDEMPOTENCY_TTL"]),
         max_request_bytes=int(config["MAX_REQUEST_BYTES"]),

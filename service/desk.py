@@ -8,6 +8,7 @@ token; the session cookie is HttpOnly, SameSite=Strict, and Secure behind HTTPS.
 from __future__ import annotations
 
 import hmac
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
@@ -88,24 +89,40 @@ def page(template: str, **context: Any) -> str:
 
 # ---- sign-in -----------------------------------------------------------------------------------
 
+LOGIN_CSRF_COOKIE = "desk_login_csrf"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """Sign in with a moderator token; the browser then holds only a session id."""
-    error = None
+    """Sign in with a moderator token; the browser then holds only a session id.
+
+    The form carries a token that must match a cookie set with it (double submit): another site cannot post a
+    token of its own choosing here and sign a moderator into the attacker's session.
+    """
+    error, status = None, 200
     if request.method == "POST":
-        try:
-            session = sessions().open(request.form.get("token", "").strip())
-        except Unauthorized:
-            error = "That token is not valid."
+        sent, expected = request.form.get("csrf", ""), request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+            error, status = "The sign-in form is out of date or did not come from the desk; try again.", 403
         else:
-            target = request.args.get("next") or url_for("desk.queue")
-            if not target.startswith("/moderate"):
-                target = url_for("desk.queue")  # never an open redirect
-            response = redirect(target)
-            response.set_cookie(COOKIE, session.sid, httponly=True, samesite="Strict", secure=request.is_secure,
-                                path="/moderate", max_age=sessions().ttl)
-            return response
-    return Response(render_template("desk/login.html", error=error, session=None), 401 if error else 200)
+            try:
+                session = sessions().open(request.form.get("token", "").strip())
+            except Unauthorized:
+                error, status = "That token is not valid.", 401
+            else:
+                target = request.args.get("next") or url_for("desk.queue")
+                if not target.startswith("/moderate"):
+                    target = url_for("desk.queue")  # never an open redirect
+                response = redirect(target)
+                response.set_cookie(COOKIE, session.sid, httponly=True, samesite="Strict", secure=request.is_secure,
+                                    path="/moderate", max_age=sessions().ttl)
+                response.delete_cookie(LOGIN_CSRF_COOKIE, path="/moderate")
+                return response
+    csrf = secrets.token_urlsafe(32)
+    response = Response(render_template("desk/login.html", error=error, session=None, csrf=csrf), status)
+    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="Strict", secure=request.is_secure,
+                        path="/moderate", max_age=3600)
+    return response
 
 
 @bp.post("/logout")

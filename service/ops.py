@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from rq.registry import FailedJobRegistry
 
 from moderation import metrics
 from moderation import store as data
-from moderation.errors import Unavailable
+from moderation.errors import Unauthorized, Unavailable
 from moderation.events import WEBHOOK_QUEUE
 from moderation.queues import SCREENING_QUEUE
 from service.extensions import desk, settings
@@ -43,7 +44,13 @@ def _line(name: str, value: float, **labels: str) -> str:
 
 @bp.get("/metrics")
 def prometheus() -> Response:
-    """Counters kept in Redis, so every API process and worker reports the same totals."""
+    """Counters kept in Redis, so every API process and worker reports the same totals; behind
+    MODERATION_METRICS_TOKEN when it is set (the numbers name every site)."""
+    token = settings().metrics_token
+    if token:
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), token.encode()):
+            raise Unauthorized("GET /metrics needs the metrics bearer token.")
     redis = current_app.extensions["moderation.redis"]
     raw = current_app.extensions["moderation.rq_redis"]
     sites = sorted(settings().sites)

@@ -20,7 +20,7 @@ from workers.run import run
 
 SECRET = "demo-secret-Δ"
 OTHER_SECRET = "other-secret"
-ADMIN = "admin-token-123"
+ADMIN = "admin-token-of-the-tests-0123456789"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 
 

@@ -113,7 +113,7 @@ def test_docker_compose_config_accepts_the_file() -> None:
     command = _compose_command()
     if command is None:
         pytest.skip("no Docker Compose client on this machine: the structure tests above still ran")
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "MODERATION_SITES": "demo:x", "MODERATION_ADMIN_TOKEN": "t"}
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "MODERATION_SITES": "demo:x", "MODERATION_ADMIN_TOKEN": "t" * 32}
     done = subprocess.run([*command, "--profile", "dashboard", "config"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr

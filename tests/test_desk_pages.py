@@ -13,8 +13,16 @@ from tests.conftest import ADMIN, ADMIN_HEADERS, payload, submit
 XSS = "<img src=x onerror=alert(1)> & <script>alert(2)</script>"
 
 
+def login(client: FlaskClient, token: str, path: str = "/moderate/login", **kwargs: Any) -> Any:
+    """Post the sign-in form as the browser does: with the CSRF token the form page gave, and its cookie."""
+    form = client.get("/moderate/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf
+    return client.post(path, data={"token": token, "csrf": csrf.group(1)}, **kwargs)
+
+
 def sign_in(client: FlaskClient, token: str = ADMIN) -> str:
-    r = client.post("/moderate/login", data={"token": token})
+    r = login(client, token, "/moderate/login")
     assert r.status_code == 302, r.data
     page = client.get("/moderate").get_data(as_text=True)
     match = re.search(r'name="csrf-token" content="([^"]+)"', page)
@@ -24,9 +32,9 @@ def sign_in(client: FlaskClient, token: str = ADMIN) -> str:
 
 def test_sign_in_sets_a_strict_httponly_cookie_and_sign_out_ends_the_session(client: FlaskClient) -> None:
     assert client.get("/moderate").status_code == 302  # to the sign-in page
-    bad = client.post("/moderate/login", data={"token": "nope"})
+    bad = login(client, "nope", "/moderate/login")
     assert bad.status_code == 401 and "not valid" in bad.get_data(as_text=True)
-    r = client.post("/moderate/login", data={"token": ADMIN})
+    r = login(client, ADMIN, "/moderate/login")
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/moderate" in cookie
     assert "Secure" not in cookie  # plain HTTP here
@@ -41,7 +49,7 @@ def test_the_cookie_is_secure_behind_https(redis_server: Any, redis: Any) -> Non
     from tests.conftest import make_app
 
     client = make_app(redis_server.url, TRUST_PROXY="1").test_client()
-    r = client.post("/moderate/login", data={"token": ADMIN}, headers={"X-Forwarded-Proto": "https"})
+    r = login(client, ADMIN, "/moderate/login", headers={"X-Forwarded-Proto": "https"})
     assert "Secure" in r.headers["Set-Cookie"]
 
 
@@ -122,21 +130,21 @@ def test_admin_pages(client: FlaskClient, work: Any) -> None:
     assert "<polyline" in stats and "Median time from submission to decision" in stats
     # A moderator (not admin) cannot open the moderators page.
     mod = client.application.test_client()
-    mod.post("/moderate/login", data={"token": token.group(1)})
+    login(mod, token.group(1), "/moderate/login")
     assert mod.get("/moderate/moderators").status_code == 403
     assert mod.get("/moderate/bans").status_code == 200
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/v1/moderation/queue"])
 def test_sign_in_never_redirects_off_the_desk(client: FlaskClient, target: str) -> None:
-    r = client.post(f"/moderate/login?next={target}", data={"token": ADMIN})
+    r = login(client, ADMIN, f"/moderate/login?next={target}")
     assert r.headers["Location"] == "/moderate"
 
 
 def test_a_revoked_token_ends_its_desk_sessions(client: FlaskClient, app: Any) -> None:
     r = client.post("/v1/moderation/moderators", headers=ADMIN_HEADERS, json={"name": "tmp"})
     desk = app.test_client()
-    desk.post("/moderate/login", data={"token": r.json["token"]})
+    login(desk, r.json["token"], "/moderate/login")
     assert desk.get("/moderate").status_code == 200
     client.delete("/v1/moderation/moderators/tmp", headers=ADMIN_HEADERS)
     assert desk.get("/moderate").status_code == 302
@@ -157,3 +165,13 @@ def test_each_comment_on_the_page_shows_its_own_authors_history(client: FlaskCli
     assert sorted(rows) == [("New", "0 approved · 0 rejected · 1 comment"),
                             ("Old", "0 approved · 1 rejected · 3 comments"),
                             ("Old", "0 approved · 1 rejected · 3 comments")]
+
+
+def test_the_sign_in_form_checks_its_csrf_token(client: FlaskClient) -> None:
+    """Issue 13, finding 13: the sign-in form had no CSRF token (login CSRF: another site signs you in as it)."""
+    for data in ({"token": ADMIN}, {"token": ADMIN, "csrf": "made-up"}):
+        r = client.post("/moderate/login", data=data)
+        assert r.status_code == 403 and "desk_session" not in r.headers.get("Set-Cookie", "")
+        assert client.get("/moderate").status_code == 302  # still signed out
+    assert login(client, ADMIN).status_code == 302
+    assert client.get("/moderate").status_code == 200

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from flask.testing import FlaskClient
 
 from moderation.schemas import CommentIn, DecisionIn
@@ -85,3 +88,28 @@ def test_every_intake_refusal_is_counted_with_the_status_the_site_received(clien
     text = client.get("/metrics").get_data(as_text=True)
     for status, count in {202: 2, 404: 1, 422: 1, 400: 1, 413: 1, 415: 1}.items():
         assert _metric(text, f'moderation_intake_responses_total{{status="{status}"}}') == count, status
+
+
+@pytest.mark.parametrize("token", ["x", "a" * 31])
+def test_start_up_refuses_a_short_admin_token(redis_server: Any, token: str) -> None:
+    """Issue 13, finding 13: a one-character admin token was accepted."""
+    from moderation.config import ConfigError, Settings
+    from service import create_app
+
+    with pytest.raises(ConfigError, match="MODERATION_ADMIN_TOKEN must be at least 32"):
+        create_app({"REDIS_URL": redis_server.url, "ADMIN_TOKEN": token, "TESTING": True})
+    with pytest.raises(ConfigError, match="MODERATION_ADMIN_TOKEN"):
+        Settings.from_env({"MODERATION_ADMIN_TOKEN": token})
+    assert Settings.from_env({"MODERATION_ADMIN_TOKEN": "a" * 32}).admin_token == "a" * 32
+
+
+def test_metrics_can_require_a_token(redis_server: Any, redis: Any) -> None:
+    """Issue 13, finding 13: /metrics was public and named every site."""
+    from tests.conftest import make_app
+
+    client = make_app(redis_server.url, METRICS_TOKEN="m" * 32).test_client()
+    for headers in ({}, {"Authorization": "Bearer wrong"}, ADMIN_HEADERS):
+        r = client.get("/metrics", headers=headers)
+        assert r.status_code == 401 and r.json["error"] == "unauthorized"
+    r = client.get("/metrics", headers={"Authorization": f"Bearer {'m' * 32}"})
+    assert r.status_code == 200 and "moderation_pending_review" in r.get_data(as_text=True)

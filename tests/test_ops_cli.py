@@ -77,14 +77,15 @@ def test_export_writes_a_sites_comments_as_json_lines(client: Any, work: Any, re
 
 def test_api_command_serves_under_gunicorn_with_metrics_shared_by_its_processes(redis_server: RedisServer,
                                                                                  redis: Any) -> None:
-    """Three processes of four threads each (gthread): concurrent comments are each stored and queued once."""
+    """Three gevent processes: concurrent comments are each stored and queued once."""
     from concurrent.futures import ThreadPoolExecutor
 
     from moderation.client import post_comment
 
     port = free_port()
-    env = {**os.environ, "REDIS_URL": redis_server.url, "MODERATION_SITES": "demo:x", "MODERATION_ADMIN_TOKEN": "t",
-           "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "3", "API_THREADS": "4"}
+    env = {**os.environ, "REDIS_URL": redis_server.url, "MODERATION_SITES": "demo:x",
+           "MODERATION_ADMIN_TOKEN": "t" * 32,
+           "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "3"}
     proc = subprocess.Popen([CLI, "api"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         def ready() -> bool:
