@@ -16,7 +16,7 @@ from redis import Redis, WatchError
 from moderation import audit
 from moderation.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
-MODERATORS = "mod:moderators"  # hash: name -> JSON {name, role, created_ms, created_by}
+MODERATORS = "mod:moderators"  # hash: name -> JSON {name, role, sites?, created_ms, created_by}
 TOKENS = "mod:tokens"  # hash: sha256(token) -> name
 ROLES = ("moderator", "admin")
 BOOTSTRAP = "admin"  # the name of the bootstrap admin token's holder; reserved
@@ -25,12 +25,25 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 
 @dataclass(frozen=True)
 class Moderator:
+    """Who is asking. `sites` scopes a moderator to those sites' comments, bans and audit entries; None is every
+    site (admins always)."""
+
     name: str
     role: str
+    sites: tuple[str, ...] | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def sees(self, site: str | None) -> bool:
+        """Whether this moderator may read and act on `site`'s data (None: data of no site, such as a global ban)."""
+        return self.sites is None or site in self.sites
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Moderator:
+        sites = record.get("sites")
+        return cls(record["name"], record["role"], tuple(sites) if sites is not None else None)
 
 
 def token_hash(token: str) -> str:
@@ -52,18 +65,37 @@ class Accounts:
         if name:
             record = self.redis.hget(MODERATORS, name)
             if record:
-                return Moderator(name, json.loads(record)["role"])  # type: ignore[arg-type]
+                return Moderator.from_record(json.loads(record))  # type: ignore[arg-type]
         raise Unauthorized("The bearer token is not valid.")
 
-    def create(self, name: str, role: str, *, actor: str) -> tuple[Moderator, str]:
-        """A new moderator and their token, which is returned this once and never again."""
+    def get(self, name: str) -> Moderator | None:
+        record = self.redis.hget(MODERATORS, name)
+        return Moderator.from_record(json.loads(record)) if record else None  # type: ignore[arg-type]
+
+    def create(self, name: str, role: str, *, actor: str, sites: list[str] | None = None,
+               known_sites: Any = None) -> tuple[Moderator, str]:
+        """A new moderator and their token, which is returned this once and never again.
+
+        `sites` scopes a moderator to those sites (each must be in `known_sites` when that is given); without it
+        they see every site. Admins see every site.
+        """
         if not _NAME.match(name or "") or name == BOOTSTRAP:
             raise ValidationFailed("The moderator is not valid.", fields={
                 "name": ["1-40 lowercase letters, digits, '.', '_' or '-', not 'admin'."]})
         if role not in ROLES:
             raise ValidationFailed("The moderator is not valid.", fields={"role": ["Must be moderator or admin."]})
+        if sites is not None:
+            unknown = sorted(set(sites) - set(known_sites)) if known_sites is not None else []
+            if role == "admin" or not sites or unknown:
+                message = ("An admin sees every site: give sites to moderators only." if role == "admin" else
+                           f"No such site: {', '.join(unknown)}." if unknown else "Name at least one site.")
+                raise ValidationFailed("The moderator is not valid.", fields={"sites": [message]})
+            sites = sorted(set(sites))
         token = secrets.token_urlsafe(32)
-        record = {"name": name, "role": role, "created_ms": int(time.time() * 1000), "created_by": actor}
+        record: dict[str, Any] = {"name": name, "role": role, "created_ms": int(time.time() * 1000),
+                                  "created_by": actor}
+        if sites is not None:
+            record["sites"] = sites
         with self.redis.pipeline() as pipe:
             try:
                 pipe.watch(MODERATORS)
@@ -73,11 +105,11 @@ class Accounts:
                 pipe.hset(MODERATORS, name, json.dumps(record))
                 pipe.hset(TOKENS, token_hash(token), name)
                 audit.append(pipe, actor=actor, action="moderator.create", target=f"moderator:{name}",
-                             details={"role": role})
+                             details={"role": role, "sites": sites})
                 pipe.execute()
             except WatchError:
                 raise Conflict("Moderators changed meanwhile; try again.") from None
-        return Moderator(name, role), token
+        return Moderator(name, role, tuple(sites) if sites is not None else None), token
 
     def revoke(self, name: str, *, actor: str) -> None:
         """Delete a moderator and their token; their next request is a 401."""

@@ -30,12 +30,15 @@ def stream_key(comment_id: str | None = None, actor: str | None = None) -> str:
 
 
 def append(pipe: Any, *, actor: str, action: str, target: str, comment_id: str | None = None,
-           details: dict[str, Any] | None = None) -> None:
-    """Queue one entry on `pipe` (inside the transaction that makes the change it records)."""
+           details: dict[str, Any] | None = None, site: str | None = None) -> None:
+    """Queue one entry on `pipe` (inside the transaction that makes the change it records); `site` is the site
+    the change belongs to, which decides who may read it."""
     entry = {"actor": actor, "action": action, "target": target, "at_ms": str(int(time.time() * 1000)),
              "details": json.dumps(details or {}, ensure_ascii=False)}
     if comment_id:
         entry["comment_id"] = comment_id
+    if site:
+        entry["site"] = site
     pipe.xadd(P, entry, maxlen=MAXLEN, approximate=True)
     pipe.xadd(stream_key(actor=actor), entry, maxlen=100_000, approximate=True)
     if comment_id:
@@ -43,8 +46,9 @@ def append(pipe: Any, *, actor: str, action: str, target: str, comment_id: str |
 
 
 def read(redis: Redis, *, comment_id: str | None = None, actor: str | None = None, limit: int = 50,
-         before: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first; `before` is the cursor (an entry id) returned by the previous page."""
+         before: str | None = None, sites: tuple[str, ...] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first; `before` is the cursor (an entry id) returned by the previous page. With `sites`, only the
+    entries of those sites (a scoped moderator's view; a page may then hold fewer than `limit`)."""
     key = stream_key(comment_id, actor)
     top = f"({before}" if before else "+"
     try:
@@ -56,8 +60,10 @@ def read(redis: Redis, *, comment_id: str | None = None, actor: str | None = Non
     for entry_id, fields in rows[:limit]:
         if comment_id and actor and fields.get("actor") != actor:
             continue
+        if sites is not None and fields.get("site") not in sites:
+            continue
         entries.append({"id": entry_id, "actor": fields["actor"], "action": fields["action"],
-                        "target": fields["target"], "comment_id": fields.get("comment_id"),
+                        "target": fields["target"], "comment_id": fields.get("comment_id"), "site": fields.get("site"),
                         "at_ms": int(fields["at_ms"]), "details": json.loads(fields.get("details") or "{}")})
     cursor = rows[limit - 1][0] if len(rows) > limit else None
     return entries, cursor

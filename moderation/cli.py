@@ -110,13 +110,17 @@ def moderators() -> None:
 @moderators.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator", show_default=True)
-def create_moderator(name: str, role: str) -> None:
+@click.option("--site", "sites", multiple=True, help="A site this moderator works on (repeat; none: every site).")
+def create_moderator(name: str, role: str, sites: tuple[str, ...]) -> None:
     """Create a moderator and print their token, once."""
     from moderation.accounts import Accounts
     from moderation.errors import ModerationError
 
     try:
-        moderator, token = Accounts(_redis()).create(name, role, actor="cli")
+        from moderation.config import Settings
+
+        moderator, token = Accounts(_redis()).create(name, role, actor="cli", sites=list(sites) or None,
+                                                     known_sites=Settings.from_env().sites)
     except ModerationError as err:
         raise click.ClickException(f"{err.message} {err.fields or ''}".strip()) from None
     click.echo(f"created {moderator.role} {moderator.name}; token (shown once): {token}")

@@ -32,6 +32,7 @@ from moderation.store import (
     site_queue_key,
 )
 
+CLAIM_SCAN = 2000  # entries of the walked index one claim looks at, at most: a bound on the script's time
 DECISION_TIMES = "mod:stats:decision_seconds"  # list of recent submission-to-decision seconds
 DECISION_TIMES_KEEP = 1000
 
@@ -45,11 +46,13 @@ MODERATORS_WITH_STATS = "mod:stats:moderators"
 
 
 # Lease the next N pending comments atomically: two moderators never get the same one.
+# KEYS: 1 the pending index to walk (the smallest the filters name), 2.. indexes a comment must also be in.
+# ARGV: 1 moderator, 2 how many, 3 lease ms, 4 the lease keys' prefix, 5 how many entries of KEYS[1] to look at.
 _CLAIM = """
-local moderator, want, lease_ms, prefix = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local moderator, want, lease_ms, prefix, scan = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
 local out, offset = {}, 0
-while #out < want do
-  local ids = redis.call('ZRANGE', KEYS[1], offset, offset + 199)
+while #out < want and offset < scan do
+  local ids = redis.call('ZRANGE', KEYS[1], offset, math.min(offset + 199, scan - 1))
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
     local wanted = true
@@ -133,14 +136,46 @@ class Desk:
 
     def claim(self, moderator: Moderator, limit: int, *, site: str | None = None, article_id: str | None = None,
               flag: str | None = None, severity: str | None = None) -> list[str]:
-        """Lease the next `limit` pending comments (highest risk, oldest first) that nobody else holds."""
+        """Lease the next `limit` pending comments (highest risk, oldest first) that nobody else holds.
+
+        A moderator scoped to several sites claims from each of them in turn. One call looks at no more than
+        CLAIM_SCAN entries of the smallest index the filters name, so it costs the same however long the queue
+        (a rare combination of filters may then get fewer than `limit`; the next call looks again).
+        """
+        if site is not None and not moderator.sees(site):
+            return []
+        if site is None and moderator.sites is not None:
+            got: list[str] = []
+            for own in moderator.sites:
+                got += self.claim(moderator, limit - len(got), site=own, article_id=article_id, flag=flag,
+                                  severity=severity)
+                if len(got) >= limit:
+                    break
+            return got
         keys = filter_keys(site, article_id, flag, severity)
+        if len(keys) > 1:  # walk the smallest index, check the others
+            with self.redis.pipeline(transaction=False) as pipe:
+                for k in keys:
+                    pipe.zcard(k)
+                sizes = pipe.execute()
+            keys = [k for _, k in sorted(zip(sizes, keys, strict=True))]
         prefix = lease_key("")
-        return list(self._claim(keys=keys, args=[moderator.name, limit, self.lease_ms, prefix]))
+        return list(self._claim(keys=keys, args=[moderator.name, limit, self.lease_ms, prefix, CLAIM_SCAN]))
+
+    def in_scope(self, moderator: Moderator, ids: Iterable[str]) -> list[str]:
+        """The ids of comments that exist and that `moderator` may see, in the order given."""
+        ids = list(ids)
+        if moderator.sites is None or not ids:
+            return ids
+        with self.redis.pipeline(transaction=False) as pipe:
+            for cid in ids:
+                pipe.hget(comment_key(cid), "site")
+            sites = pipe.execute()
+        return [cid for cid, site in zip(ids, sites, strict=True) if site and moderator.sees(site)]
 
     def claim_ids(self, moderator: Moderator, ids: Iterable[str]) -> list[str]:
         """Lease exactly these pending comments, those nobody else holds (the desk claims what it shows)."""
-        ids = list(ids)
+        ids = self.in_scope(moderator, ids)
         if not ids:
             return []
         return list(self._claim_ids(keys=[QUEUE_ALL], args=[moderator.name, self.lease_ms, lease_key(""), *ids]))
@@ -163,7 +198,7 @@ class Desk:
 
     def release(self, moderator: Moderator, ids: Iterable[str]) -> None:
         """Give leased comments back to the queue (only one's own, unless admin)."""
-        keys = [lease_key(cid) for cid in ids]
+        keys = [lease_key(cid) for cid in self.in_scope(moderator, ids)]
         if keys:
             self._release(keys=keys, args=[moderator.name, "1" if moderator.is_admin else "0"])
 
@@ -184,6 +219,8 @@ class Desk:
                 try:
                     pipe.watch(key, lease_key(comment_id))
                     comment = self._load(pipe, comment_id)
+                    if not moderator.sees(comment.site):
+                        raise CommentNotFound()
                     if comment.status != policy.PENDING_REVIEW:
                         raise NotPending(f"The comment is {comment.status}, not pending review.")
                     holder: str | None = pipe.get(lease_key(comment_id))  # type: ignore[assignment]
@@ -220,7 +257,7 @@ class Desk:
                     pipe.expire(decisions_series_key(minute), 2 * 24 * 3600)
                     pipe.ltrim(DECISION_TIMES, 0, DECISION_TIMES_KEEP - 1)
                     audit.append(pipe, actor=moderator.name, action=f"decision.{action}",
-                                 target=f"comment:{comment.id}", comment_id=comment.id,
+                                 target=f"comment:{comment.id}", comment_id=comment.id, site=comment.site,
                                  details={"reason": reason, "note": note, "status": comment.status})
                     if action == "reject":
                         self._event(pipe, comment, "comment.rejected", reason)
@@ -253,6 +290,8 @@ class Desk:
                 try:
                     pipe.watch(key)
                     comment = self._load(pipe, comment_id)
+                    if not moderator.sees(comment.site):
+                        raise CommentNotFound()
                     if comment.status not in (policy.PUBLISHED, policy.REJECTED, policy.APPROVED):
                         raise Conflict(f"The comment is {comment.status}: there is no decision to reverse.",
                                        fields={"status": comment.status})
@@ -274,7 +313,8 @@ class Desk:
                     counter = "approved" if previous.get("action") == "approve" else "rejected"
                     pipe.hincrby(author_key(comment.site, comment.author_email), counter, -1)
                     audit.append(pipe, actor=moderator.name, action="decision.reverse", target=f"comment:{comment.id}",
-                                 comment_id=comment.id, details={"was": was, "previous": previous, "note": note})
+                                 comment_id=comment.id, site=comment.site,
+                                 details={"was": was, "previous": previous, "note": note})
                     for c in unpublish:
                         self._event(pipe, c, "comment.unpublished")
                     pipe.execute()
@@ -362,8 +402,11 @@ class Desk:
             {"id": r[0], "status": r[1], "created_at": _iso(int(r[2])), "article_id": r[4], "body": r[3][:200]}
             for r in (next(rows) for _ in others[c.id]) if r[0]]} for c in comments}
 
-    def stats(self, sites: Iterable[str]) -> dict[str, Any]:
-        """Queue depth and oldest pending age per site, decisions per moderator, median time to decision."""
+    def stats(self, sites: Iterable[str], moderator: Moderator | None = None) -> dict[str, Any]:
+        """Queue depth and oldest pending age per site, decisions per moderator, median time to decision; a
+        scoped `moderator` sees their sites and their own decisions only."""
+        if moderator is not None and moderator.sites is not None:
+            sites = [s for s in sites if moderator.sees(s)]
         sites = sorted(sites)
         now = now_ms()
         with self.redis.pipeline(transaction=False) as pipe:
@@ -379,7 +422,7 @@ class Desk:
             per_site[site] = {"pending": int(depth),
                               "oldest_pending_seconds": round((now - oldest[0][1]) / 1000, 1) if oldest else None}
         times = [float(t) for t in found[-1]]
-        names = sorted(names)
+        names = sorted(n for n in names if moderator is None or moderator.sites is None or n == moderator.name)
         with self.redis.pipeline(transaction=False) as pipe:
             for name in names:
                 pipe.hgetall(moderator_stats_key(name))

@@ -259,11 +259,17 @@ class ModeratorIn(Schema):
     name = fields.String(required=True, validate=validate.Regexp(
         r"^[a-z0-9][a-z0-9_.-]{0,39}$", error="1-40 lowercase letters, digits, '.', '_' or '-'."))
     role = fields.String(load_default="moderator", validate=validate.OneOf(["moderator", "admin"]))
+    # The sites this moderator works on; left out, every site (which only an admin may grant: this endpoint is
+    # an admin's). Admins always see every site.
+    sites = fields.List(fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(min=1,
+                                                                                                          max=100))
 
 
 class BanIn(Schema):
     email = fields.Email()
     ip = fields.IP()
+    # The site the ban holds on; left out, every site (a moderator scoped to one site bans there by default).
+    site = fields.String(validate=validate.Length(min=1, max=100))
     until = fields.AwareDateTime(format="iso", default_timezone=None)
     reason = Text(max_chars=500)
 
@@ -331,6 +337,7 @@ class BulkOut(Schema):
 class ModeratorOut(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
+    sites = fields.List(fields.String(), allow_none=True, metadata={"description": "None: every site."})
     created_by = fields.String()
     created_ms = fields.Integer()
 
@@ -347,6 +354,7 @@ class BanOut(Schema):
     id = fields.String(required=True)
     kind = fields.String(required=True)
     value = fields.String(required=True)
+    site = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     until_ms = fields.Integer(allow_none=True)
     created_ms = fields.Integer(required=True)
@@ -363,6 +371,7 @@ class AuditEntryOut(Schema):
     action = fields.String(required=True)
     target = fields.String(required=True)
     comment_id = fields.String(allow_none=True)
+    site = fields.String(allow_none=True)
     at_ms = fields.Integer(required=True)
     details = fields.Dict(required=True)
 

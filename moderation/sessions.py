@@ -37,7 +37,8 @@ class Sessions:
     def open(self, token: str) -> Session:
         moderator = self.accounts.authenticate(token)  # raises Unauthorized
         sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        record = {"name": moderator.name, "role": moderator.role, "token_hash": token_hash(token), "csrf": csrf}
+        record = {"name": moderator.name, "role": moderator.role, "sites": moderator.sites,
+                  "token_hash": token_hash(token), "csrf": csrf}
         self.redis.set(session_key(sid), json.dumps(record), ex=self.ttl)
         return Session(sid, moderator, csrf)
 
@@ -51,7 +52,7 @@ class Sessions:
         if not self._token_still_valid(record["name"], record["token_hash"]):
             self.close(sid)
             return None
-        return Session(sid, Moderator(record["name"], record["role"]), record["csrf"])
+        return Session(sid, Moderator.from_record(record), record["csrf"])
 
     def _token_still_valid(self, name: str, hashed: str) -> bool:
         if name == BOOTSTRAP:

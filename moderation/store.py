@@ -456,7 +456,7 @@ class CommentStore:
         keys = [comment_key(comment.id), RECEIVED, metrics.INTAKE, self.queue.key, author_comments_key(site, email),
                 address_key(site, ip) if ip else "", record,
                 comment_key(parent) if parent else "", replies_key(parent) if parent else "",
-                job.key, self.queue.redis_queues_keys, *Bans.check_keys(email, ip)]
+                job.key, self.queue.redis_queues_keys, *Bans.check_keys(email, ip, site)]
         args = [comment.id, created, since, per_author, per_address, body_sha256, created - ADDRESS_WINDOW_MS, site,
                 comment.article_id, job.id, json.dumps(comment.to_hash(), ensure_ascii=False), *job.fields.values()]
         outcome, *detail = self._accept(keys=keys, args=args)
@@ -583,12 +583,17 @@ class CommentStore:
     def queue_page(
         self, *, limit: int, cursor: str | None = None, site: str | None = None,
         article_id: str | None = None, flag: str | None = None, severity: str | None = None,
+        sites: tuple[str, ...] | None = None,
     ) -> tuple[list[Comment], str | None]:
-        """Pending comments, highest risk then oldest, walked through the first index the filters name."""
+        """Pending comments, highest risk then oldest, walked through the first index the filters name; with
+        `sites` (a scoped moderator's), only comments of those sites."""
+        if site is None and sites is not None and len(sites) == 1:
+            site = sites[0]
         keys = filter_keys(site, article_id, flag, severity)
 
         def keep(c: Comment) -> bool:
             return (c.status == policy.PENDING_REVIEW
+                    and (sites is None or c.site in sites)
                     and (not site or c.site == site)
                     and (not article_id or c.article_id == article_id)
                     and (not flag or any(f["code"] == flag for f in c.flags))

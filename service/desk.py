@@ -29,6 +29,7 @@ from flask import (
 from marshmallow import ValidationError
 
 from moderation import audit, policy
+from moderation.bans import ban_site
 from moderation.errors import ModerationError, Unauthorized
 from moderation.schemas import BanIn
 from moderation.sessions import Session, Sessions
@@ -172,7 +173,11 @@ def queue() -> str:
     """Pending comments, highest risk first, with filters and paging; the page claims what it shows."""
     filters = {k: request.args[k] for k in ("site", "article_id", "flag") if request.args.get(k)}
     try:
-        comments, cursor = store().queue_page(limit=20, cursor=request.args.get("cursor"), **filters)
+        if not g.moderator.sees(filters.get("site")) and "site" in filters:
+            raise ModerationError("not one of this moderator's sites")
+        comments, cursor = store().queue_page(limit=20, cursor=request.args.get("cursor"), site=filters.get("site"),
+                                              article_id=filters.get("article_id"), flag=filters.get("flag"),
+                                              sites=g.moderator.sites)
     except ModerationError:
         comments, cursor = [], None
     held = desk().claims(c.id for c in comments)
@@ -185,7 +190,7 @@ def queue() -> str:
                       "history": histories[c.id]})
     autoclaim = any(i["claim"] is None for i in items)
     return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim,
-                sites=sorted(settings().sites), done=request.args.get("done"))
+                sites=sorted(s for s in settings().sites if g.moderator.sees(s)), done=request.args.get("done"))
 
 
 @bp.post("/claim")
@@ -233,8 +238,10 @@ def moderators() -> str:
             if request.form.get("revoke"):
                 accounts().revoke(request.form["revoke"], actor=g.moderator.name)
             else:
+                sites = [x.strip() for x in request.form.get("sites", "").split(",") if x.strip()] or None
                 moderator, token = accounts().create(request.form.get("name", ""), request.form.get("role", ""),
-                                                     actor=g.moderator.name)
+                                                     actor=g.moderator.name, sites=sites,
+                                                     known_sites=settings().sites)
                 created = {"name": moderator.name, "token": token}
         except ModerationError as err:
             error = err.message if not err.fields else f"{err.message} {' '.join(map(str, err.fields.values()))}"
@@ -249,21 +256,23 @@ def ban_list() -> str:
     if request.method == "POST":
         try:
             if request.form.get("lift"):
-                bans().lift(request.form["lift"], actor=g.moderator.name)
+                bans().lift(request.form["lift"], actor=g.moderator.name, sites=g.moderator.sites)
             else:
-                form = {k: v for k, v in request.form.items() if k in ("email", "ip", "until", "reason") and v}
+                form = {k: v for k, v in request.form.items() if k in ("email", "ip", "until", "reason", "site") and v}
                 if "until" in form and len(form["until"]) == 16:  # <input type=datetime-local> has no zone
                     form["until"] += ":00+00:00"
                 data = BanIn().load(form)
                 until = data.get("until")
                 bans().create(email=data.get("email"), ip=str(data["ip"]) if data.get("ip") else None,
                               until_ms=int(until.timestamp() * 1000) if until else None,
-                              reason=data.get("reason"), actor=g.moderator.name)
+                              reason=data.get("reason"), actor=g.moderator.name,
+                              site=ban_site(g.moderator, data.get("site"), settings().sites))
         except ValidationError as err:
             error = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in err.messages_dict.items())
         except ModerationError as err:
             error = err.message
-    return page("bans.html", bans=bans().all(), error=error)
+    return page("bans.html", bans=bans().all(sites=g.moderator.sites), error=error,
+                sites=sorted(s for s in settings().sites if g.moderator.sees(s)))
 
 
 @bp.get("/audit")
@@ -273,7 +282,7 @@ def audit_log() -> str:
     comment_id = request.args.get("comment_id") or None
     actor = request.args.get("moderator") or None
     entries, cursor = audit.read(current_app.extensions["moderation.redis"], comment_id=comment_id, actor=actor,
-                                 limit=50, before=request.args.get("cursor") or None)
+                                 limit=50, before=request.args.get("cursor") or None, sites=g.moderator.sites)
     for e in entries:
         e["at"] = datetime.fromtimestamp(e["at_ms"] / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
     return page("audit.html", entries=entries, next_cursor=cursor, comment_id=comment_id or "", actor=actor or "")
@@ -296,5 +305,5 @@ def stats() -> str:
     series = desk().series(60)
     depth_line, depth_max = _polyline(series["depth"], 600, 120)
     decisions_line, decisions_max = _polyline(series["decisions"], 600, 120)
-    return page("stats.html", stats=desk().stats(settings().sites), depth_line=depth_line, depth_max=depth_max,
-                decisions_line=decisions_line, decisions_max=decisions_max)
+    return page("stats.html", stats=desk().stats(settings().sites, g.moderator), depth_line=depth_line,
+                depth_max=depth_max, decisions_line=decisions_line, decisions_max=decisions_max)

@@ -9,7 +9,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from marshmallow import Schema
 
 from moderation import audit, events
-from moderation.errors import NotFound
+from moderation.bans import ban_site
+from moderation.errors import CommentNotFound, NotFound, UnknownSite
 from moderation.intake import load_json
 from moderation.review import check_ids
 from moderation.schemas import (
@@ -65,14 +66,28 @@ def desk_views(comments: list[Comment], *, history: bool = False) -> list[dict[s
     return out
 
 
+def scoped_site(site: str | None) -> str | None:
+    """A site filter the caller may use: another site than theirs is a 404, as if it did not exist."""
+    if site is not None and not g.moderator.sees(site):
+        raise UnknownSite(f"No site {site!r} among yours.")
+    return site
+
+
+def visible(comment: Comment) -> Comment:
+    """The comment, if the caller may see its site; another site's comment is a 404."""
+    if not g.moderator.sees(comment.site):
+        raise CommentNotFound()
+    return comment
+
+
 @bp.get("/queue")
 @require("moderator")
 def queue() -> Response:
     """Pending comments, highest risk first, then oldest; each with who holds it."""
     q = load_query(QueueQuery(), request.args)
-    comments, cursor = store().queue_page(limit=q["limit"], cursor=q.get("cursor"), site=q.get("site"),
+    comments, cursor = store().queue_page(limit=q["limit"], cursor=q.get("cursor"), site=scoped_site(q.get("site")),
                                           article_id=q.get("article_id"), flag=q.get("flag"),
-                                          severity=q.get("severity"))
+                                          severity=q.get("severity"), sites=g.moderator.sites)
     return jsonify(_DESK_PAGE.dump({"items": desk_views(comments), "next_cursor": cursor}))
 
 
@@ -81,7 +96,8 @@ def queue() -> Response:
 def claim() -> Response:
     """Lease the next N pending comments to the caller; nobody else is offered them until the lease ends."""
     data = load_body(ClaimIn())
-    ids = desk().claim(g.moderator, data["limit"], site=data.get("site"), article_id=data.get("article_id"),
+    ids = desk().claim(g.moderator, data["limit"], site=scoped_site(data.get("site")),
+                       article_id=data.get("article_id"),
                        flag=data.get("flag"), severity=data.get("severity"))
     return jsonify(ClaimOut().dump({"items": desk_views(store().get_many(ids)),
                                     "lease_seconds": settings().lease_seconds}))
@@ -99,7 +115,7 @@ def release(comment_id: str) -> tuple[str, int]:
 @require("moderator")
 def detail(comment_id: str) -> Response:
     """Everything about one comment: flags with evidence, its claim, the author's history."""
-    return jsonify(_DESK_COMMENT.dump(desk_views([store().get(comment_id)], history=True)[0]))
+    return jsonify(_DESK_COMMENT.dump(desk_views([visible(store().get(comment_id))], history=True)[0]))
 
 
 @bp.post("/comments/<comment_id>/decision")
@@ -136,8 +152,10 @@ def decide_many() -> Response:
 def create_moderator() -> tuple[Response, int]:
     """Admin: a new moderator; the response holds their token, shown this once."""
     data = load_body(ModeratorIn())
-    moderator, token = accounts().create(data["name"], data["role"], actor=g.moderator.name)
-    return jsonify(ModeratorCreatedOut().dump({"name": moderator.name, "role": moderator.role, "token": token})), 201
+    moderator, token = accounts().create(data["name"], data["role"], actor=g.moderator.name,
+                                         sites=data.get("sites"), known_sites=settings().sites)
+    return jsonify(ModeratorCreatedOut().dump({"name": moderator.name, "role": moderator.role,
+                                               "sites": moderator.sites, "token": token})), 201
 
 
 @bp.get("/moderators")
@@ -162,20 +180,20 @@ def create_ban() -> tuple[Response, int]:
     until = data.get("until")
     record = bans().create(email=data.get("email"), ip=str(data["ip"]) if data.get("ip") else None,
                            until_ms=int(until.timestamp() * 1000) if until else None, reason=data.get("reason"),
-                           actor=g.moderator.name)
+                           actor=g.moderator.name, site=ban_site(g.moderator, data.get("site"), settings().sites))
     return jsonify(BanOut().dump(record)), 201
 
 
 @bp.get("/bans")
 @require("moderator")
 def list_bans() -> Response:
-    return jsonify(BanListOut().dump({"bans": bans().all()}))
+    return jsonify(BanListOut().dump({"bans": bans().all(sites=g.moderator.sites)}))
 
 
 @bp.delete("/bans/<ban_id>")
 @require("moderator")
 def lift_ban(ban_id: str) -> tuple[str, int]:
-    bans().lift(ban_id, actor=g.moderator.name)
+    bans().lift(ban_id, actor=g.moderator.name, sites=g.moderator.sites)
     return "", 204
 
 
@@ -185,7 +203,8 @@ def read_audit() -> Response:
     """The audit log, newest first, by comment or by moderator; read-only."""
     q = load_query(AuditQuery(), request.args)
     entries, cursor = audit.read(current_app.extensions["moderation.redis"], comment_id=q.get("comment_id"),
-                                 actor=q.get("moderator"), limit=q["limit"], before=q.get("cursor"))
+                                 actor=q.get("moderator"), limit=q["limit"], before=q.get("cursor"),
+                                 sites=g.moderator.sites)
     return jsonify(AuditPageOut().dump({"entries": entries, "next_cursor": cursor}))
 
 
@@ -193,7 +212,7 @@ def read_audit() -> Response:
 @require("moderator")
 def stats() -> Response:
     """For the desk: queue depth and oldest pending age per site, decisions per moderator, time to decision."""
-    return jsonify(StatsOut().dump(desk().stats(settings().sites)))
+    return jsonify(StatsOut().dump(desk().stats(settings().sites, g.moderator)))
 
 
 @bp.get("/webhooks/dead")
