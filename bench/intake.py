@@ -130,7 +130,7 @@ def run(n: int = 2000, threads: int = 8, seconds: float = 60, rounds: int = 5) -
     with tempfile.TemporaryDirectory() as tmp:
         redis = RedisServer(Path(tmp) / "redis").start()
         env = {**os.environ, "REDIS_URL": redis.url, "MODERATION_SITES": f"demo:{SECRET}",
-               "MODERATION_ADMIN_TOKEN": "bench", "MODERATION_LOG_LEVEL": "WARNING"}
+               "MODERATION_ADMIN_TOKEN": "bench" * 8, "MODERATION_LOG_LEVEL": "WARNING"}
         apps = {"bare": "bench.bare_app:app", "floor": "bench.floor_app:app", "ours": "service.wsgi:app"}
         ports = {name: free_port() for name in apps}
         servers = {name: _serve(app, ports[name], env) for name, app in apps.items()}

@@ -19,7 +19,8 @@ def gunicorn_command(app: str, bind: str, env: Mapping[str, str], *, graceful_ti
     API_WORKERS processes, each with up to API_CONNECTIONS connections at once.
     """
     return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", env.get("API_WORKERS", "2"),
-            "--worker-class", "gevent", "--worker-connections", env.get("API_CONNECTIONS", "1000"),
+            "--worker-class", "service.gunicorn_worker.ArrivalGeventWorker",
+            "--worker-connections", env.get("API_CONNECTIONS", "1000"),
             "--graceful-timeout", str(graceful_timeout), "--no-control-socket",
             "--config", "python:service.gunicorn_conf", app]
 
@@ -73,6 +74,12 @@ class Settings:
     max_backlog: int = 100_000
     webhook_retry_intervals: tuple[int, ...] = (10, 30, 60, 300, 900, 3600, 3600, 3600)
     metrics_token: str = ""  # when set, GET /metrics needs `Authorization: Bearer <it>`
+    # Per API process: comments being taken at once, how long one waits to be let in, and how long after its body
+    # arrived it may still be stored (past it, a 503: its client may have given up). Redis connections at once.
+    intake_concurrency: int = 32
+    intake_wait: float = 0.25
+    intake_deadline: float = 0.75
+    redis_connections: int = 64
 
     def __post_init__(self) -> None:
         if self.admin_token and len(self.admin_token) < ADMIN_TOKEN_MIN_CHARS:

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from redis import ConnectionPool, Redis
+from redis import BlockingConnectionPool, ConnectionPool, Redis
+
+POOL_WAIT_SECONDS = 1  # how long a caller waits for a free connection when all `max_connections` are in use
 
 
-def rq_connection(url: str) -> Redis:
-    """A client for RQ, which stores pickles and needs `decode_responses=False`."""
-    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
+def rq_connection(url: str, *, max_connections: int | None = None) -> Redis:
+    """A client for RQ, which stores pickles and needs `decode_responses=False`. With `max_connections`, callers
+    past that many wait for a free connection (then get a ConnectionError, a 503) instead of opening more."""
+    options = {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30}
+    if max_connections:
+        pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=POOL_WAIT_SECONDS,
+                                               **options)
+        return Redis(connection_pool=pool)
+    return Redis.from_url(url, **options)
 
 
 @lru_cache(maxsize=8)
 def _decoded_pool(pool: ConnectionPool) -> ConnectionPool:
     kwargs = {**pool.connection_kwargs, "decode_responses": True}
+    if isinstance(pool, BlockingConnectionPool):
+        return BlockingConnectionPool(connection_class=pool.connection_class, max_connections=pool.max_connections,
+                                      timeout=pool.timeout, **kwargs)
     return ConnectionPool(connection_class=pool.connection_class, **kwargs)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import Schema, ValidationError
 
 from moderation import signing
-from moderation.errors import InvalidHeader, MalformedJSON, ValidationFailed
+from moderation.errors import InvalidHeader, MalformedJSON, Overloaded, ValidationFailed
 from moderation.schemas import CommentIn
 from moderation.sitepolicy import SitePolicy
 from moderation.store import Accepted, CommentStore
@@ -88,9 +89,13 @@ def check_idempotency_key(key: str | None) -> str | None:
 
 def accept(
     store: CommentStore, *, site: str, secret: str | Sequence[str], raw: bytes, signature: str | None,
-    idempotency_key: str | None, window: int, policy: SitePolicy | None = None,
+    idempotency_key: str | None, window: int, policy: SitePolicy | None = None, deadline: float | None = None,
 ) -> Accepted:
-    """Verify, validate and store one submitted comment with its screening job."""
+    """Verify, validate and store one submitted comment with its screening job.
+
+    Past `deadline` (a time.monotonic() value) nothing is stored: the request waited so long that its client may
+    have given up, and a comment stored then would be sent again as a new one.
+    """
     signed_at = signing.verify(signature, secret, raw, window=window)
     key = check_idempotency_key(idempotency_key)
     try:
@@ -102,6 +107,8 @@ def accept(
             return earlier
         raise
     t = (policy or SitePolicy()).thresholds
+    if deadline is not None and time.monotonic() > deadline:
+        raise Overloaded("The service is at capacity; try again in a moment.", retry_after=1)
     # A signed request is accepted once: without an Idempotency-Key, its signed time and body name it, so a
     # captured request sent again within the window gets the first answer instead of storing a copy.
     return store.create(site, data, raw_body=raw, idem_key=key, signed_at=signed_at,

@@ -12,6 +12,7 @@ from moderation import logs
 from moderation.config import DEFAULT_REDIS_URL, Settings, parse_site_secrets
 from moderation.events import parse_callbacks, parse_intervals
 from moderation.sitepolicy import Policies
+from service.admission import Shed
 
 DEFAULTS: dict[str, Any] = {
     "REDIS_URL": DEFAULT_REDIS_URL,
@@ -26,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_RETRY_INTERVALS": "",
     "MAX_BACKLOG": 100_000,
     "METRICS_TOKEN": "",
+    "INTAKE_CONCURRENCY": 32,
+    "INTAKE_WAIT": 0.25,
+    "INTAKE_DEADLINE": 0.75,
+    "REDIS_CONNECTIONS": 64,
 }
 
 
@@ -37,6 +42,10 @@ def _settings(config: Mapping[str, Any]) -> Settings:
                       else parse_site_secrets(sites)),
         admin_token=str(config["ADMIN_TOKEN"]),
         metrics_token=str(config["METRICS_TOKEN"]),
+        intake_concurrency=int(config["INTAKE_CONCURRENCY"]),
+        intake_wait=float(config["INTAKE_WAIT"]),
+        intake_deadline=float(config["INTAKE_DEADLINE"]),
+        redis_connections=int(config["REDIS_CONNECTIONS"]),
         signature_window=int(config["SIGNATURE_WINDOW"]),
         idempotency_ttl=int(config["IDEMPOTENCY_TTL"]),
         max_request_bytes=int(config["MAX_REQUEST_BYTES"]),
@@ -77,6 +86,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
     extensions.init_app(app)
     requestlog.init_app(app)
+    # Outermost: a request that waited too long is refused before anything else is done for it.
+    app.wsgi_app = Shed(app.wsgi_app, settings.intake_wait)  # type: ignore[method-assign]
     errors.init_app(app)
     for bp in (intake.bp, public.bp, moderation.bp, ops.bp, desk.bp):
         app.register_blueprint(bp)

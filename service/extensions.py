@@ -14,12 +14,15 @@ from moderation.queues import screening_queue
 from moderation.review import Desk
 from moderation.sitepolicy import Policies
 from moderation.store import CommentStore
+from service.admission import Admission
 
 
 def init_app(app: Flask) -> None:
     """Open the Redis clients and the comment store for this app."""
     settings: Settings = app.extensions["moderation.settings"]
-    raw = rq_connection(settings.redis_url)
+    # Connections wait for each other past a bound, as requests do: gevent runs as many requests as arrive, and
+    # redis-py's pool refused the 101st at once ("Too many connections").
+    raw = rq_connection(settings.redis_url, max_connections=settings.redis_connections)
     app.extensions["moderation.rq_redis"] = raw
     app.extensions["moderation.redis"] = text_twin(raw)
     text = app.extensions["moderation.redis"]
@@ -31,6 +34,8 @@ def init_app(app: Flask) -> None:
                                              retry_intervals=settings.webhook_retry_intervals)
     app.extensions["moderation.accounts"] = Accounts(text, settings.admin_token)
     app.extensions["moderation.bans"] = Bans(text)
+    app.extensions["moderation.admission"] = Admission(settings.intake_concurrency, settings.intake_wait,
+                                                       settings.intake_deadline)
 
 
 def store() -> CommentStore:
@@ -47,6 +52,10 @@ def accounts() -> Accounts:
 
 def bans() -> Bans:
     return current_app.extensions["moderation.bans"]  # type: ignore[no-any-return]
+
+
+def admission() -> Admission:
+    return current_app.extensions["moderation.admission"]  # type: ignore[no-any-return]
 
 
 def settings() -> Settings:

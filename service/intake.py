@@ -14,7 +14,7 @@ from moderation import intake, metrics
 from moderation.errors import CommentNotFound, NotJSON, UnknownSite
 from moderation.schemas import CommentStatusOut
 from service.body import read_body
-from service.extensions import policies, settings, store
+from service.extensions import admission, policies, settings, store
 
 bp = Blueprint("intake", __name__)
 _STATUS = CommentStatusOut()
@@ -57,11 +57,13 @@ def submit(site: str) -> Response:
     if request.mimetype != "application/json":
         raise NotJSON()
     sent = request.headers
-    accepted = intake.accept(
-        store(), site=site, secret=secrets, raw=read_body(),
-        signature=sent.get("X-Signature"), idempotency_key=sent.get("Idempotency-Key"),
-        window=config.signature_window, policy=policies().for_site(site),
-    )
+    raw = read_body()
+    with admission().enter(request.environ.get("moderation.arrived")) as deadline:
+        accepted = intake.accept(
+            store(), site=site, secret=secrets, raw=raw,
+            signature=sent.get("X-Signature"), idempotency_key=sent.get("Idempotency-Key"),
+            window=config.signature_window, policy=policies().for_site(site), deadline=deadline,
+        )
     # AcceptedOut's shape (the OpenAPI document's), serialised directly: this is the hottest path. The status
     # URL is this collection's URL plus the id: what url_for would build, for less.
     headers = {"Location": f"{request.script_root}{request.path}/{accepted.comment_id}"}

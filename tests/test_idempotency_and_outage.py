@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
@@ -182,3 +183,30 @@ def test_redis_out_of_memory_is_a_503_with_retry_after_and_stores_nothing(tmp_pa
         assert [k for k in redis.scan_iter("mod:comment:*")] == [f"mod:comment:{kept}"]
     finally:
         server.kill()
+
+
+def test_past_capacity_the_intake_refuses_fast_and_stores_nothing(app: Flask, redis: Redis) -> None:
+    """Issue 13, finding 5: past capacity, requests waited until their clients gave up, and were stored anyway."""
+    import time as clock
+
+    client = app.test_client()
+    gate = app.extensions["moderation.admission"]
+    for _ in range(app.extensions["moderation.settings"].intake_concurrency):
+        gate.slots.acquire()  # every slot taken, as by requests in progress
+    try:
+        started = clock.monotonic()
+        r = submit(client, payload("one too many"))
+        assert clock.monotonic() - started < 1
+        assert r.status_code == 503 and r.json["error"] == "overloaded" and r.headers["Retry-After"] == "1"
+        assert list(redis.scan_iter("mod:comment:*")) == []
+    finally:
+        for _ in range(app.extensions["moderation.settings"].intake_concurrency):
+            gate.slots.release()
+    assert submit(client, payload("room again")).status_code == 202
+
+
+def test_a_request_past_its_deadline_stores_nothing(redis_server: RedisServer, redis: Redis) -> None:
+    client = make_app(redis_server.url, INTAKE_DEADLINE=-1).test_client()  # every request arrives too late
+    r = submit(client, payload("too late"))
+    assert r.status_code == 503 and r.json["error"] == "overloaded"
+    assert list(redis.scan_iter("mod:comment:*")) == [] and redis.llen("rq:queue:screening") == 0

@@ -121,3 +121,39 @@ def test_a_second_sigterm_stops_at_once_and_the_job_is_retried(redis_server: Red
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+
+def test_a_failover_to_a_replica_is_a_503_until_it_is_promoted_and_nothing_is_lost(tmp_path: Path) -> None:
+    """A failover as the service sees it: REDIS_URL names a replica (read-only) that is then promoted. Meanwhile the
+    intake answers 503 with Retry-After (never a 500 or a 202) and the workers' jobs meet READONLY and are retried;
+    after the promotion, everything that got a 202 is screened."""
+    primary = RedisServer(tmp_path / "primary", appendonly=True).start()
+    replica = RedisServer(tmp_path / "replica", appendonly=True).start()
+    first = make_app(primary.url).test_client()
+    before = [submit(first, payload(f"before {i}", author={"name": "B", "email": f"b{i}@example.com"})).json["id"]
+              for i in range(50)]
+    redis = Redis.from_url(replica.url, decode_responses=True)
+    redis.execute_command("REPLICAOF", "127.0.0.1", str(primary.port))
+    wait_for(lambda: redis.info("replication").get("master_link_status") == "up"
+             and redis.dbsize() == Redis.from_url(primary.url).dbsize(), timeout=20)
+    client = make_app(replica.url).test_client()
+    worker = start_worker(replica.url)
+    try:
+        refused = submit(client, payload("during", author={"name": "D", "email": "d@example.com"}))
+        assert refused.status_code == 503 and "Retry-After" in refused.headers
+        time.sleep(3)  # the worker meets READONLY meanwhile
+        assert worker.poll() is None
+        primary.kill()
+        redis.execute_command("REPLICAOF", "NO", "ONE")
+        after = submit(client, payload("after", author={"name": "A", "email": "a@example.com"}))
+        assert after.status_code == 202
+        ids = [*before, after.json["id"]]
+        wait_for(lambda: all(s == "pending_review" for s in statuses(redis, ids)), timeout=120)
+        assert worker.poll() is None
+        assert FailedJobRegistry("screening", connection=rq_connection(replica.url)).get_job_ids() == []
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        primary.kill()
+        replica.kill()

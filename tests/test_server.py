@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
 
 from moderation.signing import sign
 from tests.conftest import ROOT, SECRET, payload, wait_for
@@ -143,3 +144,34 @@ def test_the_servers_own_protocol_errors_are_json(api: Api, request_bytes: bytes
     answer = json.loads(body)
     assert set(answer) == {"error", "message"} and answer["message"]
 
+
+
+def test_a_process_that_sheds_answers_503_unread_with_retry_after(tmp_path: Path) -> None:
+    """The cheapest refusal, as a saturated process gives it (here forced for every connection): a JSON 503 with
+    Retry-After that the client reads whole, never a reset connection."""
+    redis = RedisServer(tmp_path / "redis").start()
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": redis.url, "MODERATION_SITES": f"demo:{SECRET}", "MODERATION_SHED_QUEUE": "-1",
+           "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "1"}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "moderation"), "api"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api = Api(port, proc)
+    try:
+        wait_for(lambda: _status_or_none(api) == 503, timeout=30)
+        body = json.dumps(payload("refused")).encode()
+        for _ in range(20):
+            status, headers, answer = api.request("POST", "/v1/sites/demo/comments", body, signed(body))
+            assert status == 503 and headers["retry-after"] == "1"
+            assert json.loads(answer)["error"] == "overloaded"
+        assert list(Redis.from_url(redis.url).scan_iter("mod:comment:*")) == []
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        redis.stop()
+
+
+def _status_or_none(api: Api) -> int | None:
+    try:
+        return api.request("GET", "/healthz", timeout=1)[0]
+    except OSError:
+        return None
