@@ -78,7 +78,7 @@ class Settings:
     # arrived it may still be stored (past it, a 503: its client may have given up). Redis connections at once.
     intake_concurrency: int = 32
     intake_wait: float = 0.25
-    intake_deadline: float = 0.75
+    intake_deadline: float = 0.5
     redis_connections: int = 64
 
     def __post_init__(self) -> None:

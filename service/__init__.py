@@ -29,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_TOKEN": "",
     "INTAKE_CONCURRENCY": 32,
     "INTAKE_WAIT": 0.25,
-    "INTAKE_DEADLINE": 0.75,
+    "INTAKE_DEADLINE": 0.5,
     "REDIS_CONNECTIONS": 64,
 }
 

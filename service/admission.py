@@ -40,9 +40,9 @@ class Shed:
         self.app, self.after = app, after
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        came = arrival()
-        environ["moderation.arrived"] = came
-        if time.monotonic() - came > self.after:
+        came, now = arrival(), time.monotonic()
+        environ["moderation.arrived"], environ["moderation.started"] = came, now
+        if now - came > self.after:
             start_response("503 Service Unavailable", [("Content-Type", "application/json"), ("Retry-After", "1"),
                                                        ("Content-Length", str(len(_OVERLOADED)))])
             return [_OVERLOADED]

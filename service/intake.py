@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -58,7 +59,10 @@ def submit(site: str) -> Response:
         raise NotJSON()
     sent = request.headers
     raw = read_body()
-    with admission().enter(request.environ.get("moderation.arrived")) as deadline:
+    # The deadline counts the time this request waited for the process, not the time its client took to send it.
+    environ = request.environ
+    waited = environ.get("moderation.started", 0.0) - environ.get("moderation.arrived", 0.0)
+    with admission().enter(time.monotonic() - waited) as deadline:
         accepted = intake.accept(
             store(), site=site, secret=secrets, raw=raw,
             signature=sent.get("X-Signature"), idempotency_key=sent.get("Idempotency-Key"),

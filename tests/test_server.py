@@ -175,3 +175,20 @@ def _status_or_none(api: Api) -> int | None:
         return api.request("GET", "/healthz", timeout=1)[0]
     except OSError:
         return None
+
+
+def test_a_client_slow_to_send_its_comment_is_not_refused_for_it(api: Api) -> None:
+    """The intake's deadline counts the time a request waits for the server, not the time its client takes to
+    send it: a body that takes 1.5 s to arrive is still stored."""
+    body = json.dumps(payload("sent slowly but surely")).encode()
+    head = (f"POST /v1/sites/demo/comments HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {len(body)}\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in signed(body).items()) + "\r\n").encode()
+    with socket.create_connection(("127.0.0.1", api.port), timeout=10) as s:
+        s.sendall(head + body[:10])
+        time.sleep(1.5)
+        s.sendall(body[10:])
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    status, _, got = parse(answer)
+    assert status == 202, got
