@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from moderation.errors import Overloaded
+from service.gunicorn_worker import arrived as _arrived
 
 StartResponse = Callable[..., Any]
 _OVERLOADED = json.dumps({"error": "overloaded", "message": "The service is at capacity; try again in a moment."}
@@ -25,11 +26,7 @@ _OVERLOADED = json.dumps({"error": "overloaded", "message": "The service is at c
 def arrival() -> float:
     """When the current request reached this process: noted by our gunicorn worker, else now (tests, other
     servers)."""
-    try:
-        from service.gunicorn_worker import arrived
-    except ImportError:  # no gevent: not served by our worker
-        return time.monotonic()
-    return arrived() or time.monotonic()
+    return _arrived() or time.monotonic()
 
 
 class Shed:

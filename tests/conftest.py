@@ -97,4 +97,14 @@ def wait_for(predicate: Any, timeout: float = 10.0) -> Any:
     raise AssertionError("condition not met in time")
 
 
+def ready(port: int) -> bool:
+    """Whether an API on this port answers /readyz with 200."""
+    import urllib.request
+
+    try:
+        return bool(urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200)
+    except OSError:
+        return False
+
+
 ROOT = Path(__file__).resolve().parent.parent

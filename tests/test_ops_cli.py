@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from moderation.store import CommentStore
-from tests.conftest import ROOT, make_app, payload, submit, wait_for
+from tests.conftest import ROOT, make_app, payload, ready, submit, wait_for
 from tests.redis_server import RedisServer, free_port
 
 CLI = str(Path(sys.prefix) / "bin" / "moderation")
@@ -88,13 +88,7 @@ def test_api_command_serves_under_gunicorn_with_metrics_shared_by_its_processes(
            "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "3"}
     proc = subprocess.Popen([CLI, "api"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        def ready() -> bool:
-            try:
-                return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200
-            except OSError:
-                return False
-
-        wait_for(ready, timeout=30)
+        wait_for(lambda: ready(port), timeout=30)
         base = f"http://127.0.0.1:{port}"
         def post(i: int) -> tuple[int, dict[str, Any]]:
             return post_comment(base, "demo", "x", {"article": {"id": "a", "url": "https://n.example/a"},

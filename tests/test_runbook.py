@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
 from moderation.connections import rq_connection
-from tests.conftest import ADMIN_HEADERS, ROOT, SECRET, make_app, payload, submit, wait_for
+from tests.conftest import ADMIN_HEADERS, ROOT, SECRET, make_app, payload, ready, submit, wait_for
 from tests.redis_server import RedisServer, free_port
 
 RUNBOOK = (ROOT / "docs" / "runbook.md").read_text()
@@ -121,13 +120,7 @@ def test_the_api_command_serves(ops_env: Any) -> None:
     api = _bash("moderation api", {**env, "PORT": str(port), "HOST": "127.0.0.1", "API_WORKERS": "1"},
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        def ready() -> bool:
-            try:
-                return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200
-            except OSError:
-                return False
-
-        wait_for(ready, timeout=30)
+        wait_for(lambda: ready(port), timeout=30)
     finally:
         api.send_signal(signal.SIGTERM)
         api.wait(30)
