@@ -86,8 +86,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
     extensions.init_app(app)
     requestlog.init_app(app)
-    # Outermost: a request that waited too long is refused before anything else is done for it.
-    app.wsgi_app = Shed(app.wsgi_app, settings.intake_wait)  # type: ignore[method-assign]
+    # Outermost: a request that waited its whole deadline already is refused before anything is done for it.
+    app.wsgi_app = Shed(app.wsgi_app, settings.intake_deadline)  # type: ignore[method-assign]
     errors.init_app(app)
     for bp in (intake.bp, public.bp, moderation.bp, ops.bp, desk.bp):
         app.register_blueprint(bp)
