@@ -173,7 +173,7 @@ def queue() -> str:
     """Pending comments, highest risk first, with filters and paging; the page claims what it shows."""
     filters = {k: request.args[k] for k in ("site", "article_id", "flag") if request.args.get(k)}
     try:
-        if not g.moderator.sees(filters.get("site")) and "site" in filters:
+        if "site" in filters and not g.moderator.sees(filters["site"]):
             raise ModerationError("not one of this moderator's sites")
         comments, cursor = store().queue_page(limit=20, cursor=request.args.get("cursor"), site=filters.get("site"),
                                               article_id=filters.get("article_id"), flag=filters.get("flag"),
