@@ -26,11 +26,12 @@ DEFAULTS: dict[str, Any] = {
     "LEASE_SECONDS": 300,
     "WEBHOOK_RETRY_INTERVALS": "",
     "MAX_BACKLOG": 100_000,
-    "METRICS_TOKEN": "",
-    "INTAKE_CONCURRENCY": 32,
-    "INTAKE_WAIT": 0.25,
-    "INTAKE_DEADLINE": 0.5,
-    "REDIS_CONNECTIONS": 64,
+    # Defaults written once, in Settings.
+    "METRICS_TOKEN": Settings.metrics_token,
+    "INTAKE_CONCURRENCY": Settings.intake_concurrency,
+    "INTAKE_WAIT": Settings.intake_wait,
+    "INTAKE_DEADLINE": Settings.intake_deadline,
+    "REDIS_CONNECTIONS": Settings.redis_connections,
 }
 
 

@@ -11,7 +11,7 @@ from types import FrameType
 from typing import Any
 
 from redis.exceptions import RedisError
-from rq import SimpleWorker, Worker
+from rq import Queue, SimpleWorker, Worker
 from rq.worker import BaseWorker
 
 from moderation import logs, sitepolicy
@@ -131,7 +131,7 @@ def run(*, burst: bool = False, redis_url: str | None = None, worker_class: str 
 def _queues_empty(conn: Any, queues: tuple[str, ...]) -> bool:
     """Whether a burst is done: nothing waits in any queue (unknown while Redis cannot be reached)."""
     try:
-        return all(conn.llen(f"rq:queue:{name}") == 0 for name in queues)
+        return all(Queue(name, connection=conn).count == 0 for name in queues)
     except RedisError:
         return False
 

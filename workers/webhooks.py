@@ -59,13 +59,11 @@ def post(url: str, body: bytes, headers: dict[str, str], *, connect_seconds: flo
         response = conn.getresponse()
         response.read(64 * 1024)  # what a site says back is not used; enough of it to end the exchange politely
         return response.status
-    except OSError as err:
-        if cut.is_set():
+    except (OSError, http.client.HTTPException) as err:
+        if cut.is_set():  # whatever the cut made the read raise
             raise TimeoutError(f"no answer within {deadline_seconds:g} s") from None
-        raise err
-    except http.client.HTTPException as err:
-        if cut.is_set():
-            raise TimeoutError(f"no answer within {deadline_seconds:g} s") from None
+        if isinstance(err, OSError):
+            raise
         raise OSError(f"bad answer: {err!r}") from None
     finally:
         timer.cancel()
