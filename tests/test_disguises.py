@@ -95,3 +95,38 @@ def test_normalisation_never_fails_and_offsets_always_index_the_body(body: str) 
         for e in flag.evidence:
             assert 0 <= e.start < e.end <= len(body)
             assert body[e.start:e.end] == e.text
+
+
+# Issue 14's matcher findings: each spelling below was missed (or, in MISREAD, flagged) before its fix.
+CAUGHT_14 = [
+    # doubled letters
+    ("fuuck", "fuuck"), ("cuunt", "cuunt"), ("twaat", "twaat"), ("fuckk", "fuckk"), ("shiiit", "shiiit"),
+    # look-alikes folded before case folding merges them, and Unicode's confusables for Latin
+    ("ϲunt", "ϲunt"), ("fuϲk", "fuϲk"), ("ςunt", "ςunt"), ("ꜰuck", "ꜰuck"), ("ƒuck", "ƒuck"), ("ʂhit", "ʂhit"),
+    # symbols at the edge of a word read as letters where that makes a listed word
+    ("you !diot", "!diot"), ("|diot", "|diot"), ("sh!+", "sh!+"), ("$hit!", "$hit"), ("@sshole", "@sshole"),
+    # English inflections from stems
+    ("fucks", "fucks"), ("bitches", "bitches"), ("fucked", "fucked"), ("fucking", "fucking"), ("fucker", "fucker"),
+    ("twats", "twats"), ("wankers", "wankers"), ("idiots", "idiots"),
+    # Arabic: final taa written taa before a suffix, plurals, two-letter stems with clitics
+    ("شرموطتك", "شرموطتك"), ("حقيرتهم", "حقيرتهم"), ("يا قحبات", "قحبات"), ("شراميط", "شراميط"),
+    ("الحقيرات", "الحقيرات"), ("القذرين", "القذرين"), ("الحمارين", "الحمارين"),
+]
+
+MISREAD = [
+    "جماعة الإخوان", "الجماعة", "جماعات", "في الجاهلية", "الجاهليه الاولى", "جاهلية", "hahahaha", "ههههههه",
+    "😂😂😂😂😂😂😂", "{{7*7}}", "${7*7}", "spices", "classes", "passed", "assessing", "cocktails", "shitake",
+    "analysis", "grapes", "therapists", "Dickensian", "scrapes", "cocked hat", "good", "soon", "tilt", "still",
+    "rappers", "assess", "duchess", "testing", "titled", "4455", "5318008", "noob",
+]
+
+
+@pytest.mark.parametrize("body,evidence", CAUGHT_14)
+def test_issue_14_disguises_are_caught(body: str, evidence: str) -> None:
+    assert evidence in profanity_texts(body), profanity_texts(body)
+
+
+@pytest.mark.parametrize("body", MISREAD)
+def test_innocent_words_laughter_and_templates_carry_no_flag_of_content(body: str) -> None:
+    flags = {f.code for f in default_screener().screen_text(body).flags}
+    assert not flags & {"profanity", "repetition"}, flags

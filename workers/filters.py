@@ -67,7 +67,7 @@ def personal_data(body: str) -> list[Span]:
     out: list[Span] = []
     if "@" in body:
         out += [m.span() for m in _EMAIL.finditer(body)]
-    if sum(map(body.count, _ANY_DIGIT)) >= 8:
+    if sum(map(len, _DIGIT_RUN.findall(body))) >= 8:
         out += [span for span in _number_groups(body) if _is_phone(_with_prefix(body, span))]
     return sorted(out)
 
@@ -132,12 +132,15 @@ _VOWELS = set("aeiouy")
 _KEYBOARD = re.compile("qwert|werty|asdf|sdfg|dfgh|fghj|ghjk|hjkl|zxcv|xcvb|cvbn|vbnm|uiop|yuio")
 
 
+_LAUGHTER = "هخ"  # 'ههههه', 'خخخخخ': how Arabic readers laugh, as 'hahaha' and a run of 😂 are in English
+
+
 def char_runs(body: str, run: int, tokens_with_runs: Iterable[str]) -> list[Span]:
-    """The same character `run` or more times: '!!!!!!', 'sooooooo'."""
+    """The same character `run` or more times: '!!!!!!', 'sooooooo' (laughter aside)."""
     pattern = re.compile(rf"(\S)\1{{{run - 1},}}")
     if not any(pattern.search(t) for t in tokens_with_runs) and not any(c * run in body for c in _PUNCT):
         return []
-    return [m.span() for m in pattern.finditer(body)]
+    return [m.span() for m in pattern.finditer(body) if m.group(1) not in _LAUGHTER]
 
 
 def word_runs(folded: str, tokens: list[str], run: int) -> list[Span]:

@@ -29,6 +29,10 @@ AR_PREFIXES = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال
 # Short stems (2 letters) take only the prefixes that cannot start an ordinary word with them.
 AR_PREFIXES_SHORT = ("و", "ف", "ال", "وال", "فال", "بال", "لل", "يا", "ياال")
 AR_SUFFIXES = ("ه", "ها", "هم", "هن", "ك", "كم", "ي", "ين", "ون", "ات", "ان", "وا", "يه", "يين")
+# Possessive pronouns: before them a final taa marbuta is written as an open taa (قحبة -> قحبتك).
+AR_PRONOUNS = ("ه", "ها", "هم", "هن", "ك", "كم", "كن", "ي", "نا")
+# Two-letter stems of high severity take the pronouns too (their other endings spell ordinary words).
+AR_SHORT_PRONOUNS = ("ك", "ها", "ه", "ي", "كم", "هم")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,8 @@ def better_profanity_entries() -> tuple[Entry, ...]:
 @lru_cache(maxsize=1)
 def default_allow() -> tuple[str, ...]:
     """Words never flagged on any site: ordinary words that a listed word plus a clitic spells."""
-    lines = (DATA / "ar_allow.txt").read_text(encoding="utf-8").splitlines()
+    lines = [line for name in ("ar_allow.txt", "en_allow.txt")
+             for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
     return tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
@@ -72,12 +77,35 @@ def default_entries() -> tuple[Entry, ...]:
     return (*better_profanity_entries(), *_read_tsv(DATA / "en_extra.tsv", "en"), *_read_tsv(DATA / "ar.tsv", "ar"))
 
 
-def arabic_forms(stem: str) -> set[str]:
-    """The stem with the clitics a reader attaches to it."""
+def arabic_forms(stem: str, *, taa: bool = False, severe: bool = False) -> set[str]:
+    """The stem with the clitics a reader attaches to it.
+
+    `taa`: the listed word ends in a taa marbuta (folded to haa in `stem`), which turns into an open
+    taa before a pronoun and into -aat in the plural. `severe`: a two-letter stem takes pronouns too.
+    """
     if len(stem) < 3:
-        return {stem} | {p + stem for p in AR_PREFIXES_SHORT}
+        short = {stem} | ({stem + s for s in AR_SHORT_PRONOUNS} if severe else set())
+        return short | {p + form for p in AR_PREFIXES_SHORT for form in short}
     with_suffix = {stem} | {stem + s for s in AR_SUFFIXES}
+    if taa and stem.endswith("ه"):
+        base = stem[:-1]
+        with_suffix |= {base + "ت" + s for s in AR_PRONOUNS} | {base + "ات"}
     return with_suffix | {p + form for p in AR_PREFIXES for form in with_suffix}
+
+
+_CVC = re.compile(r"[^aeiou][aeiou][^aeiouwxy]$")
+
+
+def english_forms(stem: str) -> set[str]:
+    """The stem's regular inflections: -s or -es, -ed, -ing, -er (final e dropped, short stems doubled)."""
+    if len(stem) < 3 or not stem.isascii() or not stem.isalpha() or (stem.endswith("s") and not stem.endswith("ss")):
+        return {stem}  # a listed plural is not a stem: 'asses' + 'ing' would spell 'assessing'
+    forms = {stem, stem + ("es" if stem.endswith(("s", "x", "z", "ch", "sh")) else "s")}
+    base = stem[:-1] if stem.endswith("e") else stem
+    if len(stem) <= 4 and _CVC.search(stem):
+        base = stem + stem[-1]  # stab -> stabbing, twat -> twatted
+    forms |= {base + "ed", base + "ing", base + "er", base + "ers"}
+    return forms
 
 
 def mask_keys(key: str) -> set[str]:
@@ -138,7 +166,8 @@ class Lexicon:
         for override, group in ((False, entries), (True, extra)):
             for entry in group:
                 lex._add(entry, removed, grades, override=override)
-        lex.allow = frozenset(skeleton(w) for w in (*default_allow(), *allow))
+        allowed = [skeleton(w) for w in (*default_allow(), *allow)]
+        lex.allow = frozenset(f for w in allowed for f in (arabic_forms(w) if _ARABIC_LETTER.match(w) else {w}))
         return lex
 
     def _add(self, entry: Entry, removed: set[str], grades: dict[str, str], *, override: bool) -> None:
@@ -156,7 +185,12 @@ class Lexicon:
             if MASK in key:  # the list itself holds a wildcard, e.g. 'masterbat*'
                 _put(self.masks, key, entry, override=override)
                 return
-            forms = arabic_forms(key) if _ARABIC_LETTER.match(key) else {key}
+            if _ARABIC_LETTER.match(key):
+                forms = arabic_forms(key, taa=entry.word.endswith("ة"), severe=entry.severity == "high")
+            elif SEVERITY_RANK[entry.severity] >= SEVERITY_RANK["medium"]:
+                forms = english_forms(key)  # low words ('fat', 'erect', 'damn') inflect into everyday English
+            else:
+                forms = {key}
             for form in forms:
                 _put(self.words, form, entry, override=override)
             for masked in mask_keys(key):

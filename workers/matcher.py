@@ -19,6 +19,12 @@ _RIGHT_ONLY = "!|"  # read as letters inside a word, but punctuation at its end 
 _LEFT_ONLY = "!|+"
 _RUN3 = re.compile(r"([^\W\d_])\1\1")
 _RUN_COLLAPSE = re.compile(r"([^\W\d_])\1{2,}")
+# A doubled letter ('fuuck', 'fucck', 'كللب'), except 'ii', which is what folding makes of 'll', 'il' and 'li'
+# ('tilt' is not 'tit'), and 'ss', which English doubles everywhere ('assess', 'duchess').
+_DOUBLE = re.compile(r"([^\W\d_si])\1+")
+_MAX_DOUBLES = 4  # 'fuuckk' has two doubled letters: up to 2**4 readings are tried
+_KNOWN_LIMIT = 100_000
+_UNSEEN = object()
 _LONE_SYMBOLS = "$@*!|+"  # a lone symbol between spaced letters stands for a letter: "f * c k", "$ h i t"
 
 
@@ -63,12 +69,32 @@ def _collapsed(token: str) -> tuple[str, str]:
     return _RUN_COLLAPSE.sub(r"\1", token), _RUN_COLLAPSE.sub(r"\1\1", token)
 
 
+def _undoubled(token: str) -> list[str]:
+    """Each reading of a token's doubled letters as one letter or two: 'fuuckk' -> fuck, fuckk, fuuck, fuuckk."""
+    runs = list(_DOUBLE.finditer(token))
+    if not runs or len(runs) > _MAX_DOUBLES:
+        return []
+    out = []
+    for choice in range(1 << len(runs)):
+        pieces, at = [], 0
+        for i, m in enumerate(runs):
+            pieces.append(token[at:m.start()])
+            pieces.append(token[m.start()] * (2 if choice >> i & 1 else 1))
+            at = m.end()
+        pieces.append(token[at:])
+        out.append("".join(pieces))
+    return [t for t in out if t != token]
+
+
 class Matcher:
     """Matches one Lexicon against comments; build once, call `find` per comment."""
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lex = lexicon
         self.words = lexicon.words.keys()
+        self._doubled: dict[str, Entry | None] = {}
+        # token -> what its symbols, repeated or doubled letters make of it (None: nothing listed); per process.
+        self._known: dict[str, tuple[Entry, int, int] | None] = {}
         self.phrase_first = frozenset(lexicon.phrases)
         # Phrase words a starred token may stand for, found the way single words are (Latin script only).
         self.phrase_masks: dict[str, set[str]] = {}
@@ -93,6 +119,35 @@ class Matcher:
             inner = key.strip(MASK)
             if inner and inner != key:
                 entry = self.lex.lookup(inner)
+        if entry is None and _DOUBLE.search(key):
+            entry = self._undouble(key)
+        return entry
+
+    def _remember(self, token: str) -> tuple[Entry, int, int] | None:
+        """The slow path for one token (symbols, repeats, doubles), remembered: most tokens recur."""
+        found = None
+        if not token.isalnum() or _RUN3.search(token) or _DOUBLE.search(token):
+            found = self._special(token)
+        if len(self._known) >= _KNOWN_LIMIT:
+            self._known.clear()
+        self._known[token] = found
+        return found
+
+    def _undouble(self, key: str) -> Entry | None:
+        """A listed word written with a letter doubled ('fuuck', 'shiit'); remembered per token."""
+        if key in self._doubled:
+            return self._doubled[key]
+        entry = None
+        if key not in self.lex.allow:
+            for variant in _undoubled(key):
+                found = self.lex.lookup(variant)
+                # Only a strong word: 'good' read as 'god', 'soon' as 'son' would flag ordinary English.
+                if found is not None and SEVERITY_RANK[found.severity] >= SEVERITY_RANK["medium"]:
+                    entry = found
+                    break
+        if len(self._doubled) > 50_000:
+            self._doubled.clear()
+        self._doubled[key] = entry
         return entry
 
     def _special(self, token: str) -> tuple[Entry, int, int] | None:
@@ -100,6 +155,10 @@ class Matcher:
         if not stripped:
             return None
         entry = self.lookup_key(stripped.translate(_SYMBOLS))
+        if entry is None and (lead or trail):
+            # '!diot', '|diot', 'sh!+': the symbols at the edge are letters when that makes a listed word.
+            entry = self.lookup_key(token.translate(_SYMBOLS))
+            lead = trail = 0
         return (entry, lead, trail) if entry else None
 
     def find(self, body: str, folded: Folded | None = None) -> list[Match]:
@@ -111,11 +170,13 @@ class Matcher:
         # token as written -> (entry, characters to cut before, after)
         hits: dict[str, tuple[Entry, int, int]] = {
             t: (self.lex.words[t], 0, 0) for t in (distinct & self.words) - self.lex.allow}
-        for token in distinct:
-            if token not in hits and (not token.isalnum() or _RUN3.search(token)):
-                found = self._special(token)
-                if found:
-                    hits[token] = found
+        known = self._known
+        for token in distinct.difference(hits):
+            found = known.get(token, _UNSEEN)
+            if found is _UNSEEN:
+                found = self._remember(token)
+            if found is not None:
+                hits[token] = found  # type: ignore[assignment]
         found_spans: list[tuple[int, int, Entry]] = []
         for token, (entry, lead, trail) in hits.items():
             found_spans += [(s + lead, e - trail, entry) for s, e in _occurrences(skel, token)]
@@ -189,6 +250,9 @@ class Matcher:
             while e - 1 > s and text[e - 1] == IGNORABLE and _is_format(body, folded, e - 1):
                 e -= 1
             bs, be = folded.span(s, e)
+            seen = body[bs:be]
+            if not any(c.isalpha() for c in seen) and (MASK in seen or any(c.isdigit() for c in seen)):
+                continue  # '{{7*7}}', '${2*3}', '4455': arithmetic or a number, not a disguised word
             out.append(Match(bs, be, body[bs:be], entry))
             last_end = e
         return out

@@ -22,6 +22,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from workers import confusables
+
 IGNORABLE = "\ue000"
 MASK = "*"
 LETTER_SYMBOLS = "$@*!|+_"
@@ -39,19 +41,35 @@ _CONFUSABLES = {
     "ı": "i", "ɑ": "a", "ɡ": "g", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "ƅ": "b", "ɩ": "i",
     "ʀ": "r", "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j",
     "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v",
-    "ᴡ": "w", "ʏ": "y", "ᴢ": "z",
+    "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "ꜰ": "f", "ʂ": "s", "ƒ": "f", "ɱ": "m", "ɲ": "n", "ʈ": "t", "ɖ": "d",
 }
 _ARABIC = {
     "ٱ": "ا", "أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "ک": "ك", "ی": "ي", "ې": "ي",
     "ۀ": "ه", "ە": "ه", "ہ": "ه", "ھ": "ه", "ۃ": "ه", "ؤ": "و", "ئ": "ي", "گ": "ك", "پ": "ب",
     "ڤ": "ف", "چ": "ج", "ژ": "ز",
+    # Letters of Persian, Urdu, Kurdish and Pashto that look like an Arabic one (dots aside): Unicode's
+    # confusables and their skeletons, for the Arabic letters that table leaves to NFKD.
+    "ڪ": "ك", "ڭ": "ك", "ڮ": "ك", "ڱ": "ك", "ڳ": "ك", "ۇ": "و", "ۆ": "و", "ۈ": "و", "ۉ": "و", "ۋ": "و",
+    "ۅ": "و", "ٮ": "ب", "ٻ": "ب", "ڀ": "ب", "ٹ": "ت", "ٺ": "ت", "ټ": "ت", "ٽ": "ت", "ٿ": "ت", "ڈ": "د",
+    "ډ": "د", "ڊ": "د", "ڌ": "ذ", "ڍ": "د", "ړ": "ر", "ڕ": "ر", "ڒ": "ر", "ڙ": "ز", "ږ": "ز", "ښ": "س",
+    "ڛ": "س", "ڜ": "ش", "ۺ": "ش", "ڟ": "ظ", "ڠ": "ع", "ۼ": "غ", "ڡ": "ف", "ڢ": "ف", "ڥ": "ف", "ٯ": "ق",
+    "ڨ": "ق", "ں": "ن", "ڹ": "ن", "ڻ": "ن", "ڼ": "ن", "ے": "ي", "ۓ": "ي", "ۍ": "ي", "ێ": "ي", "ؠ": "ي",
+    "ۑ": "ي", "ۻ": "ض", "ڞ": "ص", "ڝ": "ص", "ڃ": "ج", "ڄ": "ج", "ڇ": "ج", "ڿ": "ج", "ځ": "ح", "ڂ": "ح",
+    "څ": "ح", "ۿ": "ه",
 }
 _INVISIBLE_EXTRA = {"\u0640", "\u00ad", "\u034f", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u180e",
                     "\u3164", "\uffa0", "\u2800"}
 
 
 def _fold_char(ch: str) -> str:
-    """What one character looks like, as a (usually one-character) string."""
+    """What one character looks like, as a (usually one-character) string.
+
+    Look-alikes are read before case folding, which would merge some of them with other letters
+    (Greek final sigma 'ς' casefolds to 'σ', which looks like an 'o'; 'ς' itself looks like a 'c').
+    """
+    alike = _CONFUSABLES.get(ch) or _ARABIC.get(ch) or confusables.table().get(ch)
+    if alike is not None:
+        return alike
     cat = unicodedata.category(ch)
     if ch in _INVISIBLE_EXTRA or cat in ("Cf", "Mn", "Me"):
         return IGNORABLE
