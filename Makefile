@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest chaos bench eval clean
+.PHONY: run test lint typecheck pytest chaos bench eval train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,17 @@ bench: $(STAMP)
 # The filters on labelled data (not part of CI): EVAL_DATA is a folder of text<TAB>label files.
 EVAL_DATA ?= ../shared/data/eval
 eval: $(STAMP)
-	$(BIN)/python -m bench.eval_filters $(EVAL_DATA)
+	$(BIN)/pip install --quiet -e '.[eval]'
+	$(BIN)/python -m bench.eval_filters $(EVAL_DATA) $(if $(wildcard var/train/probes/spam.npz),--models var/train/probes)
+
+# Build the shipped models from labelled data (not part of CI; needs ../shared/data/train): fixed seeds, so the
+# same data gives the same files. TRAIN_DATA is a folder of <lang>/<name>.tsv; EVAL_DATA is held out and scored;
+# LABELS names a newsroom's own files from `moderation export-labels` (make train LABELS="ours.tsv").
+TRAIN_DATA ?= ../shared/data/train
+train: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[train]'
+	$(BIN)/python -m workers.training --data $(TRAIN_DATA) --eval $(EVAL_DATA) $(foreach f,$(LABELS),--labels $(f))
+	$(BIN)/python -m workers.modelcard
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

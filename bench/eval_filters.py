@@ -1,10 +1,12 @@
-"""Measure the filters on labelled data: the share of offensive/spam texts flagged, and of clean texts
-flagged by mistake, ours beside better-profanity's on the same texts.
+"""Measure screening on labelled data, ours beside better-profanity and alt-profanity-check in the same run.
 
-    python -m bench.eval_filters [DATA_DIR] [--bp-sample N]
+    python -m bench.eval_filters [DATA_DIR] [--sample N]      (make eval)
 
-DATA_DIR holds TSV files with a `text<TAB>label` header (default: ../shared/data/eval). The data
-stays where it is: nothing of it is copied into the product, and CI does not need it.
+DATA_DIR holds TSV files with a `text<TAB>label` header (default: ../shared/data/eval). For each
+set it prints the ROC AUC and the share of positives caught at 5% and 3% false flags, for our
+`risk`, each of our flags' scores, better-profanity and alt-profanity-check; then how many
+generated disguises of listed words are caught, and the share of clean texts carrying a flag of
+content. The data stays where it is: nothing of it is copied into the product, and CI does not need it.
 """
 
 from __future__ import annotations
@@ -13,21 +15,23 @@ import argparse
 import csv
 import random
 import sys
-import time
-from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from better_profanity import profanity
-
-from workers.screening import default_screener
+from moderation.sitepolicy import Policies
+from workers.lexicon import default_entries
+from workers.scoring import Models
+from workers.screening import Screener, screener_for
+from workers.textmodel import MODELS
+from workers.training import auc, recall_at
 
 RANK = {"low": 1, "medium": 2, "high": 3}
-# Which of our flags count as "flagged" for each kind of data.
-KINDS = {
-    "davidson-dev.tsv": ("offensive language", {"profanity"}),
-    "mpold-dev.tsv": ("offensive language", {"profanity"}),
-    "youtube-spam-dev.tsv": ("spam", {"link", "personal_data", "repetition", "shouting", "profanity"}),
+SETS = {  # file: which labels are positive
+    "davidson-dev.tsv": {"offensive", "hate"},
+    "mpold-dev.tsv": {"offensive"},
+    "youtube-spam-dev.tsv": {"spam"},
 }
+CONTENT = {"profanity", "toxicity"}
 
 
 def read(path: Path) -> list[tuple[str, str]]:
@@ -36,42 +40,131 @@ def read(path: Path) -> list[tuple[str, str]]:
         return [(row["text"], row["label"]) for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
-def ours(text: str, codes: set[str], min_rank: int) -> bool:
-    return any(f.code in codes and RANK[f.severity] >= min_rank for f in default_screener().screen_text(text).flags)
+def _flag_score(screener: Screener, code: str) -> Callable[[str], float]:
+    def score(text: str) -> float:
+        analysis = screener.screen_text(text)
+        if code == "toxicity":
+            return analysis.scores.toxicity or 0.0
+        if code == "spam":
+            return analysis.scores.spam
+        return max((RANK[f.severity] for f in analysis.flags if f.code == code), default=0)
+    return score
+
+
+def scorers(screener: Screener) -> dict[str, Callable[[str], float]]:
+    out: dict[str, Callable[[str], float]] = {
+        "ours: risk": lambda t: screener.screen(t).risk,
+        "ours: toxicity": _flag_score(screener, "toxicity"),
+        "ours: spam": _flag_score(screener, "spam"),
+        "ours: profanity (list)": _flag_score(screener, "profanity"),
+    }
+    try:
+        from better_profanity import profanity
+        out["better-profanity"] = lambda t: float(profanity.contains_profanity(t))
+    except ImportError:  # pragma: no cover - a dependency of the service itself
+        pass
+    try:
+        from profanity_check import predict_prob
+        out["alt-profanity-check"] = lambda t: float(predict_prob([t])[0])
+    except ImportError:
+        print("alt-profanity-check is not installed (pip install '.[eval]'): its rows are left out", file=sys.stderr)
+    return out
+
+
+def row(name: str, scores: Sequence[float], labels: Sequence[int]) -> str:
+    return (f"  {name:<24} AUC {auc(scores, labels):5.3f}   at 5%: {recall_at(scores, labels, 0.05):6.1%}"
+            f"   at 3%: {recall_at(scores, labels, 0.03):6.1%}")
+
+
+LEET = {"a": "@4", "e": "3", "i": "1!|", "o": "0", "s": "$5", "t": "7+"}
+LOOKALIKE = {"a": "а", "c": "ϲ", "e": "е", "o": "о", "p": "р", "x": "х", "i": "і"}
+
+
+def disguise(word: str, rng: random.Random) -> str:
+    """One generated disguise of a listed word: leet, a look-alike, a doubled letter, a star, spacing or tatweel."""
+    arabic = not word.isascii()
+    kinds = ["double", "space", "zwj"] + (["tatweel", "diacritic"] if arabic else ["leet", "lookalike", "star", "case"])
+    kind = rng.choice(kinds)
+    i = rng.randrange(len(word))
+    if kind == "double":
+        return word[:i] + word[i] + word[i:]
+    if kind == "space":
+        return " ".join(word)
+    if kind == "zwj":
+        return "\u200d".join(word)
+    if kind == "tatweel":
+        return word[:max(1, i)] + "ــ" + word[max(1, i):]
+    if kind == "diacritic":
+        return word[:i + 1] + "\u064e" + word[i + 1:]
+    if kind == "leet":
+        spots = [j for j, c in enumerate(word) if c in LEET]
+        if not spots:
+            return word.upper()
+        j = rng.choice(spots)
+        return word[:j] + rng.choice(LEET[word[j]]) + word[j + 1:]
+    if kind == "lookalike":
+        spots = [j for j, c in enumerate(word) if c in LOOKALIKE]
+        j = rng.choice(spots) if spots else 0
+        return word[:j] + LOOKALIKE.get(word[j], word[j].upper()) + word[j + 1:]
+    if kind == "star":
+        spots = [j for j, c in enumerate(word) if c in "aeiou"] or [len(word) // 2]
+        j = rng.choice(spots)
+        return word[:j] + "*" + word[j + 1:]
+    return word.upper()
+
+
+def disguises(screener: Screener, n: int = 600) -> None:
+    rng = random.Random(14)
+    for lang in ("en", "ar"):
+        words = [e.word for e in default_entries() if e.lang == lang and " " not in e.word and len(e.word) >= 3
+                 and e.severity != "low"]
+        picked = [disguise(rng.choice(words), rng) for _ in range(n)]
+        caught = sum(any(f.code == "profanity" for f in screener.screen_text(f"well {w} then").flags) for w in picked)
+        print(f"  disguised listed words, {lang}: {caught / n:6.1%} caught of {n} generated")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared/data/eval"))
-    ap.add_argument("--bp-sample", type=int, default=600,
-                    help="texts per label given to better-profanity (it takes ~10 ms a tweet); ours sees all")
+    ap.add_argument("--models", type=Path, default=None,
+                    help="measure these model files (make eval passes make train's probes, fitted without the dev "
+                         "rows) with the shipped calibration; default: the shipped models")
+    ap.add_argument("--sample", type=int, default=3000,
+                    help="texts per set (a stratified sample; better-profanity takes ~10 ms a tweet)")
     args = ap.parse_args(argv)
     data = Path(args.data)
     if not data.is_dir():
         print(f"no data folder at {data}", file=sys.stderr)
         return 2
-    print(f"{'file':<22} {'label':<10} {'n':>6}  {'ours >=medium':>13} {'ours any':>9}  "
-          f"{'bp (sample)':>12} {'ours, same sample':>17}")
-    for name, (_what, codes) in KINDS.items():
+    if args.models is not None:
+        probes = Models.load(args.models)
+        models = Models(probes.toxicity, probes.spam, Models.load(MODELS).calibration)
+        print(f"models: {args.models} (fitted without any dev row) with the shipped calibration\n")
+    else:
+        models = Models.load(MODELS)
+        print("models: the shipped ones. They were trained on every training row, and the training folder holds "
+              "the Davidson and MPOLD dev rows too: their numbers on those two sets are in-sample. `make eval` "
+              "measures make train's held-out probes instead.\n")
+    screener = screener_for(Policies().defaults, models)
+    score_by = scorers(screener)
+    for name, positive in SETS.items():
         path = data / name
         if not path.exists():
             continue
-        by_label: dict[str, list[str]] = defaultdict(list)
-        for text, label in read(path):
-            by_label[label].append(text)
-        for label in sorted(by_label):
-            texts = by_label[label]
-            medium = sum(ours(t, codes, 2) for t in texts) / len(texts)
-            anysev = sum(ours(t, codes, 1) for t in texts) / len(texts)
-            sample = random.Random(7).sample(texts, min(args.bp_sample, len(texts)))
-            started = time.perf_counter()
-            bp = sum(profanity.contains_profanity(t) for t in sample) / len(sample)
-            bp_time = time.perf_counter() - started
-            ours_sample = sum(ours(t, codes, 2) for t in sample) / len(sample)
-            print(f"{name:<22} {label:<10} {len(texts):>6}  {medium:>12.1%} {anysev:>9.1%}  "
-                  f"{bp:>11.1%} {ours_sample:>17.1%}   (bp {bp_time / len(sample) * 1000:.1f} ms/text)")
-    print("\nflagged = a flag of the kind the label is about (profanity; for spam: link, personal data, "
-          "repetition, shouting, profanity); 'ours >=medium' counts flags of medium or high severity.")
+        rows = read(path)
+        if len(rows) > args.sample:
+            rows = random.Random(7).sample(rows, args.sample)
+        labels = [int(label in positive) for _, label in rows]
+        print(f"{name}: {len(rows)} texts, {sum(labels)} positive")
+        for scorer, fn in score_by.items():
+            print(row(scorer, [fn(t) for t, _ in rows], labels))
+        clean = [t for (t, _), y in zip(rows, labels, strict=True) if not y]
+        flagged = sum(bool({f.code for f in screener.screen_text(t).flags} & CONTENT) for t in clean)
+        print(f"  clean texts with a flag of content (profanity or toxicity): {flagged / max(1, len(clean)):6.1%}")
+    print("disguises (generated from the shipped lists, seed 14):")
+    disguises(screener)
+    print("\nAUC: how often a positive outranks a negative; 'at 5%': positives caught by the best cut that flags "
+          "at most 5% of negatives. better-profanity answers yes/no, so its AUC is that of one cut.")
     return 0
 
 

@@ -21,4 +21,5 @@ REJECTED = "rejected"
 APPROVED = "approved"
 STATUSES = (RECEIVED, PENDING_REVIEW, APPROVED, PUBLISHED, REJECTED)
 SEVERITIES = ("low", "medium", "high")
+LANGUAGES = ("ar", "en", "mixed")  # what screening finds a comment is written in
 SEVERITY_RANK = {s: rank for rank, s in enumerate(SEVERITIES, 1)}  # higher is worse

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from moderation import policy
 
@@ -114,6 +114,7 @@ class QueueQuery(Schema):
     article_id = fields.String()
     flag = fields.String()
     severity = fields.String(validate=validate.OneOf([*policy.SEVERITIES, "none"]))
+    language = fields.String(validate=validate.OneOf(policy.LANGUAGES))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String()
 
@@ -186,6 +187,48 @@ class FlagOut(Schema):
     severity = fields.String(required=True, validate=validate.OneOf(["low", "medium", "high"]))
     message = fields.String(required=True)
     evidence = fields.List(fields.Nested(EvidenceOut), required=True)
+    score = fields.Float(metadata={"description": "The model's calibrated probability (toxicity and spam flags)."})
+
+
+class _AttributeOptions(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    scoreType = fields.String(validate=validate.OneOf(["PROBABILITY"]))  # noqa: N815 - Perspective's names
+    scoreThreshold = fields.Float(validate=validate.Range(min=0.0, max=1.0))  # noqa: N815
+
+
+class _AnalyzeText(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    text = fields.String(required=True, validate=validate.Length(max=20480))
+    type = fields.String(validate=validate.OneOf(["PLAIN_TEXT"]))
+
+
+class AnalyzeIn(Schema):
+    """Perspective API's AnalyzeCommentRequest; fields we have no use for (context, sessionId ...) are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    comment = fields.Nested(_AnalyzeText, required=True)
+    requestedAttributes = fields.Dict(  # noqa: N815
+        keys=fields.String(), values=fields.Nested(_AttributeOptions), required=True,
+        validate=validate.Length(min=1, error="Ask for at least one attribute."))
+    languages = fields.List(fields.String(validate=validate.Length(min=2, max=12)), load_default=list)
+    spanAnnotations = fields.Boolean(load_default=False)  # noqa: N815
+    doNotStore = fields.Boolean()  # noqa: N815 - we never store what is analyzed
+    clientToken = fields.String(validate=validate.Length(max=256))  # noqa: N815
+
+
+class AnalyzeOut(Schema):
+    """Perspective API's AnalyzeCommentResponse."""
+
+    attributeScores = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)  # noqa: N815
+    languages = fields.List(fields.String(), required=True)
+    detectedLanguages = fields.List(fields.String(), required=True)  # noqa: N815
+    clientToken = fields.String()  # noqa: N815
 
 
 class ModAuthorOut(Schema):

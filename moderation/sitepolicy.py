@@ -29,6 +29,8 @@ from moderation.policy import SEVERITIES
 
 FLAG_CODES = ("profanity", "link", "personal_data", "shouting", "repetition", "duplicate", "flood",
               "author_history", "new_author")
+# Flags a trained model raises; their severity comes from the score thresholds, not from the severity table.
+MODEL_FLAGS = ("toxicity", "spam")
 
 DEFAULT_SEVERITY = {
     "link": "medium", "personal_data": "high", "shouting": "low", "repetition": "low", "duplicate": "medium",
@@ -50,6 +52,23 @@ class Thresholds:
     flood_per_address: int = 15
     reject_per_author: int = 30
     reject_per_address: int = 100
+    # Listed words below this severity raise no profanity flag ('hell', 'trash', 'الشيطان' alone are not abuse);
+    # they still count in the risk.
+    profanity_min_severity: str = "medium"
+    # Model scores (calibrated, 0-1) from which the toxicity and spam flags are low, medium, high.
+    toxicity_low: float = 0.9
+    toxicity_medium: float = 0.95
+    toxicity_high: float = 0.98
+    spam_low: float = 0.9
+    spam_medium: float = 0.95
+    spam_high: float = 0.98
+
+    def model_severity(self, flag: str, score: float) -> str | None:
+        """The severity a model's score earns under these thresholds; None below the lowest."""
+        for severity in ("high", "medium", "low"):
+            if score >= getattr(self, f"{flag}_{severity}"):
+                return severity
+        return None
 
 
 @dataclass(frozen=True)
@@ -105,6 +124,22 @@ class _Thresholds(Schema):
     flood_per_address = fields.Integer(validate=validate.Range(min=1))
     reject_per_author = fields.Integer(validate=validate.Range(min=1))
     reject_per_address = fields.Integer(validate=validate.Range(min=1))
+    profanity_min_severity = fields.String(validate=validate.OneOf(SEVERITIES))
+    toxicity_low = fields.Float(validate=validate.Range(min=0.0, max=1.0))
+    toxicity_medium = fields.Float(validate=validate.Range(min=0.0, max=1.0))
+    toxicity_high = fields.Float(validate=validate.Range(min=0.0, max=1.0))
+    spam_low = fields.Float(validate=validate.Range(min=0.0, max=1.0))
+    spam_medium = fields.Float(validate=validate.Range(min=0.0, max=1.0))
+    spam_high = fields.Float(validate=validate.Range(min=0.0, max=1.0))
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        for flag in MODEL_FLAGS:
+            given = [(s, data.get(f"{flag}_{s}")) for s in ("low", "medium", "high")]
+            values = [(s, v) for s, v in given if v is not None]
+            for (s1, v1), (s2, v2) in zip(values, values[1:], strict=False):
+                if v2 < v1:
+                    raise ValidationError(f"Must not be below {flag}_{s1} ({v1}).", f"{flag}_{s2}")
 
     @validates_schema
     def _reject_above_flag(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -51,6 +51,11 @@ def flag_queue_key(code: str) -> str:
     return f"{P}queue:flag:{part(code)}"
 
 
+def language_queue_key(language: str) -> str:
+    """Pending comments by the language screening found: ar, en or mixed."""
+    return f"{P}queue:language:{part(language)}"
+
+
 def severity_queue_key(severity: str) -> str:
     """Pending comments by their strongest flag's severity ('none' for unflagged ones)."""
     return f"{P}queue:severity:{part(severity)}"
@@ -125,7 +130,7 @@ def now_ms() -> int:
 
 
 def filter_keys(site: str | None = None, article_id: str | None = None, flag: str | None = None,
-                severity: str | None = None) -> list[str]:
+                severity: str | None = None, language: str | None = None) -> list[str]:
     """The pending indexes whose intersection is what the filters select, narrowest first."""
     keys = []
     if site and article_id:
@@ -136,6 +141,8 @@ def filter_keys(site: str | None = None, article_id: str | None = None, flag: st
         keys.append(flag_queue_key(flag))
     if severity:
         keys.append(severity_queue_key(severity))
+    if language:
+        keys.append(language_queue_key(language))
     return keys or [QUEUE_ALL]
 
 
@@ -261,6 +268,8 @@ class Comment:
         keys = [QUEUE_ALL, site_queue_key(self.site), article_queue_key(self.site, self.article_id),
                 severity_queue_key(self.top_severity)]
         keys += [flag_queue_key(code) for code in sorted({f["code"] for f in self.flags})]
+        if self.language in policy.LANGUAGES:
+            keys.append(language_queue_key(self.language))
         return keys
 
     def enqueue_for_review(self, pipe: Any) -> None:
@@ -583,13 +592,13 @@ class CommentStore:
     def queue_page(
         self, *, limit: int, cursor: str | None = None, site: str | None = None,
         article_id: str | None = None, flag: str | None = None, severity: str | None = None,
-        sites: tuple[str, ...] | None = None,
+        sites: tuple[str, ...] | None = None, language: str | None = None,
     ) -> tuple[list[Comment], str | None]:
         """Pending comments, highest risk then oldest, walked through the first index the filters name; with
         `sites` (a scoped moderator's), only comments of those sites."""
         if site is None and sites is not None and len(sites) == 1:
             site = sites[0]
-        keys = filter_keys(site, article_id, flag, severity)
+        keys = filter_keys(site, article_id, flag, severity, language)
 
         def keep(c: Comment) -> bool:
             return (c.status == policy.PENDING_REVIEW
@@ -597,7 +606,8 @@ class CommentStore:
                     and (not site or c.site == site)
                     and (not article_id or c.article_id == article_id)
                     and (not flag or any(f["code"] == flag for f in c.flags))
-                    and (not severity or c.top_severity == severity))
+                    and (not severity or c.top_severity == severity)
+                    and (not language or c.language == language))
 
         walk = keys[0]
         if len(keys) > 1:  # walk the smallest index, check the others
@@ -641,14 +651,17 @@ class CommentStore:
                     if comment.status != policy.RECEIVED:
                         return False
                     comment.flags, comment.risk = flags, risk
+                    comment.language = language  # found by screening, whatever the site said
                     pipe.multi()
                     fields: dict[Any, Any] = {
                         "status": policy.PENDING_REVIEW, "flags": json.dumps(flags, ensure_ascii=False),
                         "risk": str(risk), "screened_ms": str(now_ms()),
                     }
-                    if language and not comment.language:
+                    if language:
                         fields["language"] = language
                     pipe.hset(key, mapping=fields)
+                    if not language:
+                        pipe.hdel(key, "language")
                     pipe.zrem(RECEIVED, comment.id)
                     comment.enqueue_for_review(pipe)
                     metrics.observe_screening(pipe, seconds)

@@ -171,13 +171,15 @@ def _age(ms: int) -> str:
 @signed_in()
 def queue() -> str:
     """Pending comments, highest risk first, with filters and paging; the page claims what it shows."""
-    filters = {k: request.args[k] for k in ("site", "article_id", "flag") if request.args.get(k)}
+    filters = {k: request.args[k] for k in ("site", "article_id", "flag", "language") if request.args.get(k)}
     try:
         if "site" in filters and not g.moderator.sees(filters["site"]):
             raise ModerationError("not one of this moderator's sites")
+        if filters.get("language") not in (None, *policy.LANGUAGES):
+            raise ModerationError("not a language screening finds")
         comments, cursor = store().queue_page(limit=20, cursor=request.args.get("cursor"), site=filters.get("site"),
                                               article_id=filters.get("article_id"), flag=filters.get("flag"),
-                                              sites=g.moderator.sites)
+                                              sites=g.moderator.sites, language=filters.get("language"))
     except ModerationError:
         comments, cursor = [], None
     held = desk().claims(c.id for c in comments)

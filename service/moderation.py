@@ -87,7 +87,8 @@ def queue() -> Response:
     q = load_query(QueueQuery(), request.args)
     comments, cursor = store().queue_page(limit=q["limit"], cursor=q.get("cursor"), site=scoped_site(q.get("site")),
                                           article_id=q.get("article_id"), flag=q.get("flag"),
-                                          severity=q.get("severity"), sites=g.moderator.sites)
+                                          severity=q.get("severity"), sites=g.moderator.sites,
+                                          language=q.get("language"))
     return jsonify(_DESK_PAGE.dump({"items": desk_views(comments), "next_cursor": cursor}))
 
 

@@ -31,7 +31,8 @@ def author(i: int) -> dict[str, str]:
 
 
 def pending(client: FlaskClient, work: Any, n: int, **kw: Any) -> list[str]:
-    ids = [submit(client, payload(f"comment number {i}", author=author(i), **kw)).json["id"] for i in range(n)]
+    ids = [submit(client, payload(f"A reader's view, number {i}, on the budget", author=author(i), **kw)).json["id"]
+           for i in range(n)]
     work()
     return ids
 
@@ -185,7 +186,7 @@ def test_claims_follow_filters_and_can_be_released(client: FlaskClient, work: An
     items = client.post("/v1/moderation/claims", headers=mod, json={"limit": 5, "severity": "low"}).json["items"]
     assert sorted(x["id"] for x in items) == sorted(plain)  # new_author is their strongest flag
     assert client.delete(f"/v1/moderation/claims/{linky}", headers=mod).status_code == 204
-    queue = {x["id"]: x for x in client.get("/v1/moderation/queue?severity=medium", headers=mod).json["items"]}
+    queue = {x["id"]: x for x in client.get("/v1/moderation/queue?severity=high", headers=mod).json["items"]}
     assert list(queue) == [linky] and queue[linky]["claim"] is None
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from moderation.sitepolicy import SitePolicy, Thresholds
+from moderation.sitepolicy import Policies, SitePolicy, Thresholds
 from workers.screening import Screener, default_screener, screener_for
 
 
@@ -93,14 +95,16 @@ def test_not_repetition(body: str) -> None:
     assert flag(body, "repetition") is None
 
 
-def test_risk_orders_severity() -> None:
+def test_risk_puts_abuse_and_spam_above_ordinary_comments() -> None:
     s = default_screener()
-    clean, link, rude = (s.screen(b).risk for b in ("nice piece", "see www.x.com", "you bastard"))
-    assert clean == 0 < link < rude <= 100
+    clean, thanks, link, rude = (s.screen(b).risk for b in ("nice piece", "great article, thanks", "see www.x.com",
+                                                           "you bastard"))
+    assert max(clean, thanks) < 50 < min(link, rude) and rude <= 100
     assert s.screen("bastard " * 200 + "www.x.com " * 50).risk == 100
 
 
-def test_low_severity_words_are_shown_but_weigh_little() -> None:
+def test_low_severity_words_raise_no_flag_unless_the_site_asks_and_weigh_little() -> None:
     result = default_screener().screen("the murder trial resumed")
-    assert [(f.code, f.severity) for f in result.flags] == [("profanity", "low")]
-    assert result.risk == 10
+    assert result.flags == [] and result.risk < 25
+    strict = screener_for(replace(Policies().defaults, thresholds=replace(Thresholds(), profanity_min_severity="low")))
+    assert [(f.code, f.severity) for f in strict.screen("the murder trial resumed").flags] == [("profanity", "low")]

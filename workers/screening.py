@@ -20,8 +20,9 @@ from workers import filters
 from workers.lexicon import Entry, Lexicon, default_entries
 from workers.matcher import Matcher
 from workers.normalise import LETTER_SYMBOLS, Folded, fold
+from workers.scoring import Models, ModelScores, shipped
+from workers.textmodel import detect_language, token_texts
 
-SEVERITY_WEIGHT = {"low": 10, "medium": 25, "high": 50}
 _RUN3 = re.compile(r"([^\W\d_])\1\1")
 
 
@@ -38,10 +39,14 @@ class Flag:
     severity: str
     message: str
     evidence: list[Evidence] = field(default_factory=list)
+    score: float | None = None  # a model's calibrated probability, for the flags a model raises
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "message": self.message,
-                "evidence": [{"start": e.start, "end": e.end, "text": e.text} for e in self.evidence]}
+        out: dict[str, Any] = {"code": self.code, "severity": self.severity, "message": self.message,
+                               "evidence": [{"start": e.start, "end": e.end, "text": e.text} for e in self.evidence]}
+        if self.score is not None:
+            out["score"] = self.score
+        return out
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class Analysis:
     tokens: list[str]
     flags: list[Flag]
     language: str | None
+    scores: ModelScores
+    list_severity: str | None = None  # the worst listed word's, flagged or not
 
     @property
     def fingerprint(self) -> str:
@@ -79,31 +86,32 @@ class Result:
     flags: list[Flag]
     risk: int
     language: str | None
+    scores: ModelScores | None = None
 
     def flag_dicts(self) -> list[dict[str, Any]]:
         return [f.to_dict() for f in self.flags]
 
 
-def risk_score(flags: Iterable[Flag]) -> int:
-    """0-100: each flag adds its severity weight, a little more per extra piece of evidence."""
-    total = 0
-    for flag in flags:
-        total += SEVERITY_WEIGHT[flag.severity] + 2 * max(0, len(flag.evidence) - 1)
-    return min(100, total)
+def rule_features(analysis: Analysis) -> dict[str, float]:
+    """The text filters as the risk's features: the worst listed word's severity, and each other flag's presence."""
+    out: dict[str, float] = {}
+    if analysis.list_severity:
+        out[f"profanity_{analysis.list_severity}"] = 1.0
+    for flag in analysis.flags:
+        if flag.code in ("link", "personal_data", "shouting", "repetition"):
+            out[flag.code] = 1.0
+    return out
 
 
-def guess_language(tokens: Iterable[str], body: str) -> str | None:
-    """'ar' or 'en' by which script more of the distinct words are written in; None where neither."""
-    arabic = latin = 0
-    for token in tokens:
-        first = token[0]
-        if "\u0600" <= first <= "\u06ff":
-            arabic += 1
-        elif "a" <= first <= "z":
-            latin += 1
-    if not arabic and not filters.latin_letters(body):
-        return None  # folding reads digits as letters ('1' as 'i'): only real letters make a language
-    return "ar" if arabic >= latin else "en"
+def context_features(context: Context) -> dict[str, float]:
+    out = {}
+    if context.duplicate_of:
+        out["duplicate"] = 1.0
+    if context.rejected:
+        out["author_history_high" if context.rejected >= 3 else "author_history"] = 1.0
+    if context.earlier_comments == 0:
+        out["new_author"] = 1.0
+    return out
 
 
 def _evidence(body: str, spans: Iterable[tuple[int, int]]) -> list[Evidence]:
@@ -113,9 +121,10 @@ def _evidence(body: str, spans: Iterable[tuple[int, int]]) -> list[Evidence]:
 class Screener:
     """One site's filters, built once; `screen_text` per comment."""
 
-    def __init__(self, policy: SitePolicy, matcher: Matcher) -> None:
+    def __init__(self, policy: SitePolicy, matcher: Matcher, models: Models | None = None) -> None:
         self.policy = policy
         self.matcher = matcher
+        self.models = models or shipped()
 
     def _flag(self, code: str, message: str, body: str, spans: Iterable[tuple[int, int]]) -> Flag:
         return Flag(code, self.policy.severity[code], message, _evidence(body, spans))
@@ -129,12 +138,14 @@ class Screener:
         flags: list[Flag] = []
 
         matches = self.matcher.find(body, folded)
-        if matches:
-            worst = max((m.entry for m in matches), key=lambda e: SEVERITY_RANK[e.severity])
-            words = sorted({m.entry.word for m in matches})
-            flags.append(Flag("profanity", worst.severity,
-                              f"Offensive or sensitive words ({len(matches)}): {', '.join(words)}.",
-                              [Evidence(m.start, m.end, m.text) for m in matches]))
+        list_severity = max((m.entry.severity for m in matches), key=SEVERITY_RANK.__getitem__, default=None)
+        floor = SEVERITY_RANK[t.profanity_min_severity]
+        shown = [m for m in matches if SEVERITY_RANK[m.entry.severity] >= floor]
+        if shown:
+            words = sorted({m.entry.word for m in shown})
+            flags.append(Flag("profanity", str(list_severity),
+                              f"Offensive or sensitive words ({len(shown)}): {', '.join(words)}.",
+                              [Evidence(m.start, m.end, m.text) for m in shown]))
         personal = filters.personal_data(body)
         # An email address is personal data, not also a link to its domain.
         spans = [(s, e) for s, e in filters.links(body, self.policy.link_allow_domains)
@@ -152,7 +163,22 @@ class Screener:
                        + [folded.span(*s) for s in filters.gibberish(folded.text, distinct)])
         if spans:
             flags.append(self._flag("repetition", "Repeated characters or words, or keyboard mashing.", body, spans))
-        return Analysis(body, folded, tokens, flags, guess_language(distinct, body))
+        texts = token_texts(body)
+        language = detect_language(texts)
+        scores = self.models.score(texts, language)
+        flags += self._model_flags(body, scores)
+        return Analysis(body, folded, tokens, flags, language, scores, list_severity)
+
+    def _model_flags(self, body: str, scores: ModelScores) -> list[Flag]:
+        t = self.policy.thresholds
+        out = []
+        for code, score, what in (("toxicity", scores.toxicity, "Reads as insulting, hateful or obscene"),
+                                  ("spam", scores.spam, "Reads as spam or self-promotion")):
+            severity = None if score is None else t.model_severity(code, score)
+            if severity is not None and score is not None:
+                out.append(Flag(code, severity, f"{what} (model score {score:.2f}).",
+                                _evidence(body, scores.spans(body, code)), score=round(score, 3)))
+        return out
 
     def finish(self, analysis: Analysis, context: Context) -> Result:
         """Add the flags that depend on the author's history and the site's recent comments."""
@@ -176,7 +202,11 @@ class Screener:
                               f"{context.rejected} of this author's {total} decided comments were rejected."))
         if context.earlier_comments == 0:
             flags.append(Flag("new_author", sev["new_author"], "First comment from this author on this site."))
-        return Result(flags=flags, risk=risk_score(flags), language=analysis.language)
+        features = analysis.scores.features() | rule_features(analysis) | context_features(context)
+        if any(f.code == "flood" for f in flags):
+            features["flood"] = 1.0
+        risk = self.models.calibration.risk(features)
+        return Result(flags=flags, risk=risk, language=analysis.language, scores=analysis.scores)
 
     def screen(self, body: str, context: Context | None = None) -> Result:
         """Every filter; without a context, as for an author with history and no recent comments."""
@@ -191,9 +221,9 @@ def _matcher(lexicon_key: tuple[Any, ...]) -> Matcher:
                                  extra=extra))
 
 
-def screener_for(policy: SitePolicy) -> Screener:
+def screener_for(policy: SitePolicy, models: Models | None = None) -> Screener:
     """The screener of a site policy; sites whose word lists agree share one matcher."""
-    return Screener(policy, _matcher(policy.lexicon_key))
+    return Screener(policy, _matcher(policy.lexicon_key), models)
 
 
 def default_screener() -> Screener:

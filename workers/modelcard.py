@@ -1,0 +1,105 @@
+"""Write the model card (`data/models/MODEL_CARD.md`) from the shipped models' own metadata.
+
+    python -m workers.modelcard      (make train runs it after training)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from workers.textmodel import BITS, MODELS, NGRAMS, LinearModel
+
+# Where each training file came from, under which terms: the attribution the licences require.
+SOURCES = [
+    ("en/davidson2017_hate_offensive.tsv", "Davidson et al. 2017, t-davidson/hate-speech-and-offensive-language",
+     "MIT (c) 2017 Tom Davidson"),
+    ("en/hatexplain_derived.tsv", "HateXplain (Mathew et al. 2021), derived copy in ChrisIsKing/Learning-From-Rules",
+     "MIT (c) 2020 Punyajoy Saha; copy in an Apache-2.0 repository"),
+    ("en/mlma_en.tsv", "MLMA hate speech (Ousidhoum et al. 2019), HKUST-KnowComp/MLMA_hate_speech",
+     "MIT (c) 2019 HKUST-KnowComp"),
+    ("en/civil_comments_toxic_spans.tsv", "Toxic Spans (Pavlopoulos et al. 2021) over Civil Comments", "CC0 1.0"),
+    ("en/jigsaw_toxic_train_excerpt.tsv", "Jigsaw Toxic Comment Classification (excerpt)",
+     "labels CC0; comment text CC BY-SA 3.0 (Wikipedia)"),
+    ("en/jigsaw_toxic_balanced_sample.tsv", "Jigsaw Toxic Comment Classification (balanced sample, RobTest-Demo)",
+     "labels CC0; comment text CC BY-SA 3.0 (Wikipedia)"),
+    ("en/convabuse.tsv", "ConvAbuse (Cercas Curry et al. 2021), amandacurry/convabuse", "CC BY 4.0"),
+    ("en/stormfront_degibert2018.tsv", "Hate speech from a white-supremacy forum (de Gibert et al. 2018)",
+     "CC BY-SA 3.0"),
+    ("en/sms_spam_collection.tsv", "SMS Spam Collection (Almeida, Gómez Hidalgo et al. 2011), UCI id 228",
+     "CC BY 4.0; (c) Tiago A. Almeida and José María Gómez Hidalgo"),
+    ("en/youtube_spam_01_03.tsv", "YouTube Spam Collection (Alberto et al. 2015), UCI id 380, files 01-03",
+     "CC BY 4.0"),
+    ("ar/osact2020_train.tsv", "OSACT 2020 / OffensEval 2020 Arabic (Mubarak et al.), motazsaad/arabic-hatespeech-data",
+     "CC BY"),
+    ("ar/mpold_rows_1_2000.tsv", "MPOLD (Chowdhury et al. 2020), shammur/Arabic-Offensive-Multi-Platform-...",
+     "Apache-2.0"),
+    ("ar/mlma_ar.tsv", "MLMA hate speech, Arabic (Ousidhoum et al. 2019)", "MIT (c) 2019 HKUST-KnowComp"),
+]
+
+
+def render(folder: Path = MODELS) -> str:
+    models = [LinearModel.load(folder / f"{n}.npz") for n in ("toxicity-en", "toxicity-ar", "spam")]
+    cal = json.loads((folder / "calibration.json").read_text()) if (folder / "calibration.json").exists() else {}
+    lines = [
+        "# Model card: toxicity (English, Arabic) and spam",
+        "",
+        f"Three logistic regressions over hashed features (2^{BITS} buckets, float16): each token's folded word and "
+        f"its {NGRAMS[0]}- to {NGRAMS[-1]}-letter n-grams, and each pair of adjacent tokens; links, emails, @handles "
+        "and numbers are placeholders. Scoring is pure Python over the weights (no scikit-learn at run time). "
+        "Trained by `make train` (`workers/training.py`, scikit-learn liblinear, classes weighted equally, fixed "
+        "seed).",
+        "",
+        "Intended use: ordering a moderation queue and raising flags a person reviews. Not for deciding alone: "
+        "labels come from other platforms (tweets, forums, Wikipedia talk, SMS, YouTube), and dialect, reclaimed "
+        "slurs and quoted abuse are known weak spots of such models.",
+        "",
+        "## Models",
+        "",
+        "| model | rows | positives | C | dev set | dev AUC | recall at 5% false flags | at 3% |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in models:
+        meta = m.meta
+        cells = [m.name, *(meta.get(k, "-") for k in ("rows", "positives", "c", "dev_file", "dev_auc",
+                                                       "dev_recall_at_5pct", "dev_recall_at_3pct"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Dev metrics are measured on `../shared/data/eval` by a model fitted without any row whose text appears there "
+        "(the training folder holds the same Davidson tweets and MPOLD rows as the dev files), then the shipped model "
+        "is fitted on every row. The Arabic model weighs MPOLD (news comments, closest to our use) three times.",
+        "",
+        "## Calibration",
+        "",
+        "`calibration.json`: Platt scaling per model on its dev file, then one logistic regression combining the "
+        "calibrated model logits with the rule flags into `risk` (each dev file and each class weighted equally):",
+        "",
+        "```json",
+        json.dumps(cal, indent=2, sort_keys=True),
+        "```",
+        "",
+        "## Training data, sources and licences",
+        "",
+        "| file | source | licence |",
+        "|---|---|---|",
+        *[f"| `{f}` | {src} | {lic} |" for f, src, lic in SOURCES],
+        "",
+        "Attribution is required by the CC BY, CC BY-SA, MIT and Apache-2.0 sources above. The CC BY-SA 3.0 sources "
+        "(Jigsaw comment text, the Stormfront sentences) are share-alike: these model files, derived from them, are "
+        "offered under CC BY-SA 3.0 as well. Tweets are Twitter/X content: the dataset authors' grants do not "
+        "override the platform's terms. No row of the training data ships with the product.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    (MODELS / "MODEL_CARD.md").write_text(render(), encoding="utf-8")
+    print(f"wrote {MODELS / 'MODEL_CARD.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
