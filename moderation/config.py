@@ -58,6 +58,24 @@ def parse_site_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
     return sites
 
 
+def parse_analyze_keys(raw: str | None) -> dict[str, str]:
+    """Parse `site:key,...` (MODERATION_ANALYZE_KEYS): each Perspective-style API key, to the site it belongs to."""
+    keys: dict[str, str] = {}
+    for entry in (raw or "").split(","):
+        entry = entry.strip()
+        if not entry:
+            continue
+        site, sep, key = (p.strip() for p in entry.partition(":"))
+        if not sep or not site or not key:
+            raise ConfigError("MODERATION_ANALYZE_KEYS: an entry is not of the form site:key")
+        if len(key) < 20:
+            raise ConfigError(f"MODERATION_ANALYZE_KEYS: the key of site {site!r} is shorter than 20 characters")
+        if key in keys:
+            raise ConfigError(f"MODERATION_ANALYZE_KEYS: a key is listed twice (sites {keys[key]!r}, {site!r})")
+        keys[key] = site
+    return keys
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service needs to know about its deployment."""
@@ -80,6 +98,9 @@ class Settings:
     intake_wait: float = 0.25
     intake_deadline: float = 0.5
     redis_connections: int = 64
+    # Perspective-compatible comments:analyze: API key -> site, and the calls a key may make each second.
+    analyze_keys: Mapping[str, str] = field(default_factory=dict)
+    analyze_rate: int = 10
 
     def __post_init__(self) -> None:
         if self.admin_token and len(self.admin_token) < ADMIN_TOKEN_MIN_CHARS:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from moderation import logs
-from moderation.config import DEFAULT_REDIS_URL, Settings, parse_site_secrets
+from moderation.config import DEFAULT_REDIS_URL, Settings, parse_analyze_keys, parse_site_secrets
 from moderation.events import parse_callbacks, parse_intervals
 from moderation.sitepolicy import Policies
 from service.admission import Shed
@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "INTAKE_WAIT": Settings.intake_wait,
     "INTAKE_DEADLINE": Settings.intake_deadline,
     "REDIS_CONNECTIONS": Settings.redis_connections,
+    "ANALYZE_KEYS": "",
+    "ANALYZE_RATE": Settings.analyze_rate,
 }
 
 
@@ -54,6 +56,8 @@ def _settings(config: Mapping[str, Any]) -> Settings:
         lease_seconds=int(config["LEASE_SECONDS"]),
         max_backlog=int(config["MAX_BACKLOG"]),
         webhook_retry_intervals=tuple(intervals) if isinstance(intervals, list | tuple) else parse_intervals(intervals),
+        analyze_keys=parse_analyze_keys(config["ANALYZE_KEYS"]),
+        analyze_rate=int(config["ANALYZE_RATE"]),
     )
 
 
@@ -75,7 +79,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     policy_file = app.config["POLICY_FILE"]
     app.extensions["moderation.policies"] = Policies.load(policy_file) if policy_file else Policies()
 
-    from service import desk, errors, extensions, intake, moderation, ops, public, requestlog
+    from service import analyze, desk, errors, extensions, intake, moderation, ops, public, requestlog
 
     if not app.config.get("TESTING"):
         logs.configure(str(app.config.get("LOG_LEVEL", "INFO")))
@@ -90,6 +94,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # Outermost: a request that waited its whole deadline already is refused before anything is done for it.
     app.wsgi_app = Shed(app.wsgi_app, settings.intake_deadline)  # type: ignore[method-assign]
     errors.init_app(app)
-    for bp in (intake.bp, public.bp, moderation.bp, ops.bp, desk.bp):
+    for bp in (intake.bp, public.bp, moderation.bp, ops.bp, desk.bp, analyze.bp):
         app.register_blueprint(bp)
     return app

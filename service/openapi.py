@@ -17,7 +17,7 @@ _SCHEMAS = {
     "BulkDecisionIn": s.BulkDecisionIn, "Bulk": s.BulkOut, "ReversalIn": s.ReversalIn, "ModeratorIn": s.ModeratorIn,
     "ModeratorCreated": s.ModeratorCreatedOut, "ModeratorList": s.ModeratorListOut, "BanIn": s.BanIn,
     "Ban": s.BanOut, "BanList": s.BanListOut, "AuditPage": s.AuditPageOut, "Stats": s.StatsOut,
-    "DeadLetterList": s.DeadLetterListOut,
+    "DeadLetterList": s.DeadLetterListOut, "AnalyzeIn": s.AnalyzeIn, "Analyze": s.AnalyzeOut,
 }
 _M = "/v1/moderation"
 _AUTH = (401, 403, 503)
@@ -84,6 +84,11 @@ _OPERATIONS: list[tuple[str, str, str, Any, str | None, int, str | None, tuple[i
      _AUTH, True),
     (f"{_M}/webhooks/dead/{{event_id}}/replay", "post", "Admin: deliver a dead event again",
      _path_params("event_id"), None, 202, None, (*_AUTH, 404), True),
+    ("/v1alpha1/comments:analyze", "post",
+     "Perspective API's AnalyzeComment (TOXICITY, SEVERE_TOXICITY, INSULT, PROFANITY, SPAM), scored by our models",
+     [{"name": "key", "in": "query", "required": True, "schema": {"type": "string"},
+       "description": "A key of MODERATION_ANALYZE_KEYS (site:key,...)"}],
+     "AnalyzeIn", 200, "Analyze", (400, 403, 413, 415, 422, 429, 503), False),
     ("/healthz", "get", "Liveness", [], None, 200, None, (), False),
     ("/readyz", "get", "Readiness: Redis reachable", [], None, 200, None, (503,), False),
     ("/metrics", "get", "Prometheus metrics", [], None, 200, None, (), False),
