@@ -283,3 +283,31 @@ def export(site: str, output: Any) -> None:
         output.write(json.dumps(view, default=str, ensure_ascii=False) + "\n")
         count += 1
     click.echo(f"exported {count} comments of {site}", err=True)
+
+
+@main.command("export-labels")
+@click.option("--site", required=True, help="The site whose decisions become labels.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Decided on or after DATE.")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-")
+def export_labels(site: str, since: Any, output: Any) -> None:
+    """Write SITE's decided comments as text<TAB>label (clean, toxic, spam) for `make train`."""
+    from datetime import UTC
+
+    from moderation import labels
+
+    since_ms = int(since.replace(tzinfo=UTC).timestamp() * 1000) if since else 0
+    redis = _redis()
+
+    def records() -> Any:
+        for key in redis.scan_iter("mod:comment:*", count=1000):
+            record = redis.hgetall(key)
+            if record.get("site") == site:
+                if "decision" in record:
+                    record["decision"] = json.loads(record["decision"])
+                yield record
+
+    count = 0
+    for line in labels.rows(records(), since_ms):
+        output.write(line + "\n")
+        count += 1
+    click.echo(f"exported {count} labelled comments of {site}", err=True)

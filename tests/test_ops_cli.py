@@ -109,3 +109,27 @@ def test_api_command_serves_under_gunicorn_with_metrics_shared_by_its_processes(
     finally:
         proc.terminate()
     assert proc.wait(30) == 0  # a graceful stop on SIGTERM
+
+
+def test_export_labels_writes_decisions_as_training_rows(client: Any, work: Any, redis_server: RedisServer,
+                                                         tmp_path: Path) -> None:
+    from tests.conftest import ADMIN_HEADERS
+
+    bodies = {"A fair point\twell made\nthanks": ("approve", None), "you utter idiot": ("reject", "abuse"),
+              "buy followers at cheap.example": ("reject", "spam"), "about football": ("reject", "off_topic"),
+              "still waiting": (None, None)}
+    for i, (body, (action, reason)) in enumerate(bodies.items()):
+        cid = submit(client, payload(body, author={"name": "N", "email": f"l{i}@example.com"})).json["id"]
+        work()
+        if action:
+            decision = {"action": action, **({"reason": reason} if reason else {})}
+            assert client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS,
+                               json=decision).status_code == 200
+    out = tmp_path / "labels.tsv"
+    cli(redis_server.url, "export-labels", "--site", "demo", "--output", str(out))
+    rows = sorted(line.split("\t") for line in out.read_text(encoding="utf-8").splitlines())
+    assert rows == [["A fair point well made thanks", "clean"], ["buy followers at cheap.example", "spam"],
+                    ["you utter idiot", "toxic"]]
+    later = cli(redis_server.url, "export-labels", "--site", "demo", "--since", "2999-01-01").stdout
+    assert later == ""
+    assert cli(redis_server.url, "export-labels", "--site", "other").stdout == ""
