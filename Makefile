@@ -34,6 +34,7 @@ chaos: $(STAMP)
 
 # Timings against better-profanity and word-list parity; prints a table, writes bench/results/latest.json.
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[eval]'
 	$(BIN)/python -m bench
 
 # The filters on labelled data (not part of CI): EVAL_DATA is a folder of text<TAB>label files.

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, intake, parity, queue_scale, screening_speed, workers
+from bench import burst, intake, model_memory, parity, queue_scale, screening_speed, workers
 
 
 def main() -> int:
@@ -50,6 +50,13 @@ def main() -> int:
     for r in speed:
         rows.append((f"screening cost, 1500 chars, {r['language']}", f"{r['ours_us']:.0f} us",
                      f"{r['better_profanity_ms']:.0f} ms better-profanity", float(r["ratio"])))  # type: ignore[arg-type]
+        if "alt_ratio" in r:
+            rows.append((f"screening cost, 1500 chars, {r['language']}", f"{r['ours_us']:.0f} us",
+                         f"{r['alt_profanity_check_ms']:.2f} ms alt-profanity-check",
+                         float(r["alt_ratio"])))  # type: ignore[arg-type]
+    memory = model_memory.run()
+    rows.append(("worker peak memory, models loaded, MB", f"{memory['with_mb']:.0f}",
+                 f"{memory['without_mb']:.0f} MB word list only", memory["with_mb"] / memory["without_mb"]))
     pending = int(os.environ.get("BENCH_PENDING", "1000000"))
     big, small = queue_scale.run(pending), queue_scale.run(1000)
     for key, label in (("queue_page_50_ms", "list a page of 50"), ("filtered_page_50_ms", "list 50, site+flag"),
@@ -79,7 +86,8 @@ def main() -> int:
     result: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), "python": platform.python_version(),
         "rows": [{"measure": n, "ours": o, "baseline": b, "ratio": r} for n, o, b, r in rows],
-        "intake": got, "burst": burst_got, "screening_cost": speed, "queue": {"pending": big, "baseline": small},
+        "intake": got, "burst": burst_got, "screening_cost": speed,
+        "model_memory": memory, "queue": {"pending": big, "baseline": small},
         "parity": {"checked": checked, "missed": len(missed)},
     }
     (out / "latest.json").write_text(json.dumps(result, indent=2, default=str))

@@ -175,3 +175,18 @@ def test_the_sign_in_form_checks_its_csrf_token(client: FlaskClient) -> None:
         assert client.get("/moderate").status_code == 302  # still signed out
     assert login(client, ADMIN).status_code == 302
     assert client.get("/moderate").status_code == 200
+
+
+def test_the_desk_shows_each_comments_language_and_filters_by_it(client: FlaskClient, work: Any) -> None:
+    submit(client, payload("مقال ممتاز وتحليل دقيق", author={"name": "سارة", "email": "s@example.com"}))
+    submit(client, payload("A careful and fair report", author={"name": "Sam", "email": "sam@example.com"}))
+    work()
+    sign_in(client)
+    html = client.get("/moderate").get_data(as_text=True)
+    assert '<p class="body" dir="auto" lang="ar">مقال ممتاز وتحليل دقيق</p>' in html
+    assert '<p class="body" dir="auto" lang="en">A careful and fair report</p>' in html
+    assert '<span class="lang" title="Language found by screening">ar</span>' in html
+    arabic = client.get("/moderate?language=ar").get_data(as_text=True)
+    assert "مقال ممتاز" in arabic and "A careful and fair report" not in arabic
+    assert '<option value="ar" selected>' in arabic
+    assert "Nothing waiting" in client.get("/moderate?language=mixed").get_data(as_text=True)

@@ -16,6 +16,7 @@ from moderation.config import ConfigError
 from moderation.sitepolicy import Policies
 from tests.conftest import ADMIN_HEADERS, ROOT, make_app, payload, submit
 from tests.redis_server import RedisServer
+from workers.screening import screener_for
 
 
 def write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
@@ -38,6 +39,11 @@ def write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
     ("[defaults.thresholds]\nflood_per_author = 10\nreject_per_author = 5", "defaults.thresholds.reject_per_author",
      "Must not be below flood_per_author"),
     ("[sites.'bad site'.words]\nadd = ['x']", "sites.bad site", "does not match"),
+    ("[defaults.thresholds]\ntoxicity_low = 0.9\ntoxicity_medium = 0.5", "defaults.thresholds.toxicity_medium",
+     "Must not be below toxicity_low"),
+    ("[defaults.thresholds]\nspam_high = 1.5", "defaults.thresholds.spam_high", "less than or equal to 1.0"),
+    ("[defaults.thresholds]\nprofanity_min_severity = 'mild'", "defaults.thresholds.profanity_min_severity",
+     "Must be one of"),
 ])
 def test_each_policy_error_names_file_field_and_problem(tmp_path: Path, text: str, field: str, problem: str) -> None:
     path = write(tmp_path, text)
@@ -162,3 +168,26 @@ def test_site_thresholds_reach_the_intake(site_policy: FlaskClient, redis) -> No
     who = {"name": "B", "email": "b@example.com"}
     assert [submit(client, payload(f"c{i}", author=who)).status_code for i in range(3)] == [202, 202, 429]
     assert submit(client, payload("c3", author=who), site="other", secret="other-secret").status_code == 202
+
+
+def test_model_flag_severity_follows_the_sites_thresholds(tmp_path: Path) -> None:
+    path = write(tmp_path, """
+[sites.strict.thresholds]
+toxicity_low = 0.2
+toxicity_medium = 0.3
+toxicity_high = 0.4
+[sites.lenient.thresholds]
+toxicity_low = 0.999
+toxicity_medium = 0.9995
+toxicity_high = 0.9999
+""")
+    policies = Policies.load(path)
+    body = "you are a pathetic clown and a disgrace"
+
+    def toxicity(site: str) -> str | None:
+        flags = screener_for(policies.for_site(site)).screen_text(body).flags
+        return next((f.severity for f in flags if f.code == "toxicity"), None)
+
+    score = screener_for(policies.for_site("strict")).screen_text(body).scores.toxicity
+    assert score is not None and 0.4 < score < 0.999
+    assert toxicity("strict") == "high" and toxicity("lenient") is None

@@ -102,3 +102,29 @@ def test_no_email_or_address_appears_in_key_names(client: FlaskClient, redis, wo
     work()
     keys = " ".join(redis.scan_iter("*"))
     assert "secret.person" not in keys and "198.51.100.77" not in keys
+
+
+def test_model_flags_with_scores_and_evidence_and_the_language_screening_found(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+    rude_text = "You are a worthless piece of garbage and a moron"
+    rude = submit(client, payload(rude_text, author=author(7), language="ar")).json["id"]
+    spam = submit(client, payload("Check out my channel and subscribe!! Win cash now, call 0101 234 5678",
+                                  author=author(8))).json["id"]
+    arabic = submit(client, payload("انت حمار وغبي وحقير يا كلب", author=author(9), language="en")).json["id"]
+    calm = submit(client, payload("The council will vote on the budget next week.", author=author(10))).json["id"]
+    work()
+    tox = flags_of(client, rude)["toxicity"]
+    assert tox["score"] >= 0.9 and tox["severity"] in ("low", "medium", "high")
+    shown = [e["text"] for e in tox["evidence"]]
+    assert shown and set(shown) <= set(rude_text.split()) and "moron" in shown  # the words that weighed most
+    assert flags_of(client, spam)["spam"]["score"] >= 0.9
+    assert flags_of(client, arabic)["toxicity"]["score"] >= 0.9
+    assert not {"toxicity", "spam"} & set(flags_of(client, calm))
+    detail = {cid: client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
+              for cid in (rude, arabic, calm)}
+    # The language is what screening found in the text, whatever the site sent.
+    assert [detail[c]["language"] for c in (rude, arabic, calm)] == ["en", "ar", "en"]
+    risks = {cid: detail[cid]["risk"] for cid in detail}
+    assert risks[rude] > risks[calm] and risks[arabic] > risks[calm]
+    queue = client.get("/v1/moderation/queue?language=ar", headers=ADMIN_HEADERS).json["items"]
+    assert [c["id"] for c in queue] == [arabic]
+    assert client.get("/v1/moderation/queue?language=fr", headers=ADMIN_HEADERS).status_code == 422

@@ -116,3 +116,11 @@ def test_shipped_models_load_are_small_and_rank_abuse_above_ordinary_comments() 
     spam = models.score(token_texts("Check out my channel and subscribe!! http://bit.ly/xyz"), "en")
     assert spam.spam > 0.9 > ok.spam
     assert (MODELS / "MODEL_CARD.md").read_text().count("CC BY-SA") >= 2
+
+
+def test_a_worker_with_the_models_loaded_uses_at_most_150_mb_more() -> None:
+    from bench import model_memory
+
+    measured = model_memory.run()
+    assert measured["without_mb"] > 20  # the baseline process really ran and screened
+    assert measured["added_mb"] <= 150, measured

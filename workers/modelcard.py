@@ -73,8 +73,8 @@ def render(folder: Path = MODELS) -> str:
         "",
         "## Calibration",
         "",
-        "`calibration.json`: Platt scaling per model on its dev file, then one logistic regression combining the "
-        "calibrated model logits with the rule flags into `risk` (each dev file and each class weighted equally):",
+        "`calibration.json`: Platt scaling per model on its dev file, then two logistic heads, abuse and spam, "
+        "combined as 1 - (1 - abuse)(1 - spam) into `risk` (each dev file and each class weighted equally):",
         "",
         "```json",
         json.dumps(cal, indent=2, sort_keys=True),

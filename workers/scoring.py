@@ -1,9 +1,11 @@
 """The shipped models and their calibration: toxicity per language, spam, and the one risk score.
 
 `calibration.json` (written by `make train`, fitted on the dev data) holds, per model, the Platt
-scaling that turns its raw logit into a probability with equal priors, and the logistic
-weights that combine those probabilities with the rule flags into `risk`. Context flags that
-dev data cannot show (duplicates, floods, the author's history) carry fixed, documented weights.
+scaling that turns its raw logit into a probability with equal priors, and two logistic heads:
+abuse (the toxicity logits and the word list's severity, fitted on the offensive-language dev
+sets) and spam (the spam logit, links and contact details, fitted on the spam dev set). The risk
+is the chance that either is so, 1 - (1 - abuse)(1 - spam); context that dev data cannot show
+(duplicates, floods, the author's history) then adds fixed, documented log-odds.
 """
 
 from __future__ import annotations
@@ -14,19 +16,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from workers.textmodel import MODELS, LinearModel, Score, probability, token_spans
 
-# The rule features of the risk, in the order of its weights.
-RULE_FEATURES = ("profanity_low", "profanity_medium", "profanity_high", "link", "personal_data", "shouting",
-                 "repetition")
-MODEL_FEATURES = ("toxicity_en", "toxicity_ar", "spam")  # each language's toxicity weighs on its own
+# Each head's features, in the order of its weights; each language's toxicity weighs on its own.
+HEADS = {
+    "abuse": ("toxicity_en", "toxicity_ar", "profanity_low", "profanity_medium", "profanity_high", "shouting",
+              "repetition"),
+    "spam": ("spam", "link", "personal_data", "repetition", "shouting"),
+}
 # Log-odds added by what only the live service knows; dev data has no authors. Chosen, not fitted: a duplicate
 # or a flood is as telling as a listed word of medium severity; a rejected history less so.
 CONTEXT_WEIGHTS = {"duplicate": 1.5, "flood": 1.5, "author_history": 0.8, "author_history_high": 1.6,
                    "new_author": 0.3}
 _CLIP = 8.0
-_ROWS_LIMIT = 200_000
+_ROWS_LIMIT = 100_000  # distinct tokens remembered: ~25 MB at most
 _NO_TEXT = -2.0
 
 
@@ -40,35 +45,45 @@ def sigmoid(z: float) -> float:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """Platt scaling per model name, and the risk's intercept and weights."""
+class Head:
+    """A logistic regression over some of the features."""
 
-    platt: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     intercept: float = 0.0
     weights: Mapping[str, float] = field(default_factory=dict)
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        return sigmoid(self.intercept + sum(features.get(n, 0.0) * w for n, w in self.weights.items()))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Platt scaling per model name, and the risk's two heads."""
+
+    platt: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    heads: Mapping[str, Head] = field(default_factory=dict)
 
     def probability(self, model: str, z: float) -> float:
         a, b = self.platt.get(model, (1.0, 0.0))
         return sigmoid(a * z + b)
 
     def risk(self, features: Mapping[str, float]) -> int:
-        """0-100: the probability, with equal priors, that a moderator rejects the comment."""
-        z = self.intercept
-        for name, value in features.items():
-            z += value * (self.weights[name] if name in self.weights else CONTEXT_WEIGHTS.get(name, 0.0))
+        """0-100: the probability, with equal priors, that a moderator rejects the comment (abuse or spam)."""
+        keep = 1.0
+        for head in self.heads.values():
+            keep *= 1.0 - head.probability(features)
+        z = logit(1.0 - keep) + sum(CONTEXT_WEIGHTS.get(n, 0.0) * v for n, v in features.items())
         return round(100 * sigmoid(z))
 
     def to_json(self) -> dict[str, object]:
-        return {"platt": {k: list(v) for k, v in self.platt.items()}, "intercept": self.intercept,
-                "weights": dict(self.weights)}
+        return {"platt": {k: list(v) for k, v in self.platt.items()},
+                "heads": {k: {"intercept": h.intercept, "weights": dict(h.weights)} for k, h in self.heads.items()}}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> Calibration:
-        platt = data.get("platt", {})
-        weights = data.get("weights", {})
-        assert isinstance(platt, dict) and isinstance(weights, dict)
-        return cls({k: (float(v[0]), float(v[1])) for k, v in platt.items()}, float(str(data.get("intercept", 0))),
-                   {k: float(v) for k, v in weights.items()})
+    def from_json(cls, data: Mapping[str, Any]) -> Calibration:
+        platt = {k: (float(v[0]), float(v[1])) for k, v in data.get("platt", {}).items()}
+        heads = {k: Head(float(h["intercept"]), {n: float(w) for n, w in h["weights"].items()})
+                 for k, h in data.get("heads", {}).items()}
+        return cls(platt, heads)
 
 
 @dataclass(frozen=True)

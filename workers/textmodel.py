@@ -107,6 +107,7 @@ def _scan(body: str) -> list[tuple[str, int, int]]:
 # What a chunk that is not a plain word holds: its tokens ('reporting,' -> ['reporting']), or, for a number, how
 # many digits it has (numbers in a row may join into one). Chunks recur, so each is read once per process.
 _chunks: dict[str, list[str] | int] = {}
+_folded: dict[str, list[str]] = {}  # a raw token of a non-ASCII body -> what folding makes of it
 
 
 def _read_chunk(chunk: str) -> list[str] | int:
@@ -153,7 +154,20 @@ def token_texts(body: str) -> list[str]:
         raw += kind
     if digits:
         raw += _merged(digits)
-    return fold(" ".join(raw)).text.replace(IGNORABLE, "").split()
+    if body.isascii():
+        return fold(" ".join(raw)).text.replace(IGNORABLE, "").split()
+    # Folding translates non-ASCII text a character at a time; a word's folding is remembered instead.
+    out: list[str] = []
+    folded = _folded
+    for token in raw:
+        pieces = folded.get(token)
+        if pieces is None:
+            pieces = fold(token).text.replace(IGNORABLE, "").split()
+            if len(folded) >= _CACHE_LIMIT:
+                folded.clear()
+            folded[token] = pieces
+        out += pieces
+    return out
 
 
 def token_spans(body: str) -> list[tuple[int, int]]:
@@ -233,15 +247,13 @@ class LinearModel:
     def __init__(self, name: str, weights: np.ndarray, bias: float, meta: dict[str, str] | None = None) -> None:
         self.name = name
         self.weights = weights.astype(np.float32)
-        self._w = self.weights.tolist()  # a list indexes ~3x faster than an array from Python
         self.bias = float(bias)
         self.meta = dict(meta or {})
         self._cache: dict[str, float] = {}
 
     def token_weight(self, text: str) -> float:
-        """The sum of a token's feature weights."""
-        ws = self._w
-        return sum(ws[i] for i in token_features(text))
+        """The sum of a token's feature weights (once per distinct token: callers cache it)."""
+        return float(self.weights[token_features(text)].sum())
 
     def _fill(self, text: str) -> float:
         w = self.token_weight(text)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workers.scoring import MODEL_FEATURES, RULE_FEATURES, Calibration, Models, logit
+from workers.scoring import HEADS, Calibration, Head, Models, logit
 from workers.textmodel import DIM, MODELS, LinearModel, detect_language, features, token_texts
 
 SEED = 20261201
@@ -212,15 +212,39 @@ def _platt(z: Sequence[float], y: Sequence[int]) -> tuple[float, float]:
     return float(clf.coef_[0][0]), float(clf.intercept_[0])
 
 
-def calibrate(eval_dir: Path, probes: Path, out: Path) -> Calibration:
-    """Fit the calibration on the dev data with models that never saw it (the probes), and write it.
+def _head(x: np.ndarray, y: np.ndarray, groups: list[tuple[str, int]], names: Sequence[str]) -> Head:
+    """A logistic head, each (dev file, class) weighing the same, its weights kept non-negative.
 
-    Each model gets Platt scaling on its own dev file; then one logistic regression over every
-    dev row combines the calibrated model logits with the rule flags. Each dev file weighs the
-    same, and within it each class, so `risk` is a probability under equal priors.
+    A flag may only raise the risk: a feature whose fitted weight comes out negative (a link among the dev
+    data's spam-free tweets, say) is dropped and the rest refitted, so no rule makes a comment look safer.
     """
     from sklearn.linear_model import LogisticRegression
 
+    sizes = {g: groups.count(g) for g in set(groups)}
+    weight = np.array([1.0 / sizes[g] for g in groups])
+    weight *= len(groups) / weight.sum()
+    kept = list(range(len(names)))
+    while True:
+        clf = LogisticRegression(C=1.0, random_state=SEED)
+        clf.fit(x[:, kept], y, sample_weight=weight)
+        negative = [k for k, w in zip(kept, clf.coef_[0], strict=True) if w < 0]
+        if not negative:
+            break
+        kept = [k for k in kept if k not in negative]
+    fitted = dict(zip((names[k] for k in kept), clf.coef_[0], strict=True))
+    return Head(round(float(clf.intercept_[0]), 4), {n: round(float(fitted.get(n, 0.0)), 4) for n in names})
+
+
+# Which dev files teach which head of the risk.
+HEAD_FILES = {"abuse": ("davidson-dev.tsv", "mpold-dev.tsv"), "spam": ("youtube-spam-dev.tsv",)}
+
+
+def calibrate(eval_dir: Path, probes: Path, out: Path) -> Calibration:
+    """Fit the calibration on the dev data with models that never saw it (the probes), and write it.
+
+    Each model gets Platt scaling on its own dev file; then each head of the risk is fitted on its
+    dev files, every file and every class weighing the same: `risk` is a probability under equal priors.
+    """
     from moderation.sitepolicy import Policies
     from workers.screening import rule_features, screener_for
 
@@ -230,32 +254,18 @@ def calibrate(eval_dir: Path, probes: Path, out: Path) -> Calibration:
         model = raw.spam if name == "spam" else raw.toxicity[name.rsplit("-", 1)[1]]
         dev = read_tsv(eval_dir / file, header=True)
         platt[name] = _platt([logit(model.score(r[0]).value) for r in dev], [int(r[1] in positive) for r in dev])
-    models = Models(raw.toxicity, raw.spam, Calibration(platt))
-    screener = screener_for(Policies().defaults, models)
-    rows = _dev_rows(eval_dir)
-    names = list(MODEL_FEATURES + RULE_FEATURES)
-    x, y, groups = [], [], []
-    for file, text, label in rows:
+    screener = screener_for(Policies().defaults, Models(raw.toxicity, raw.spam, Calibration(platt)))
+    scored = []
+    for file, text, label in _dev_rows(eval_dir):
         analysis = screener.screen_text(text)
-        feats = analysis.scores.features() | rule_features(analysis)
-        x.append([feats.get(n, 0.0) for n in names])
-        y.append(label)
-        groups.append((file, label))
-    sizes = {g: groups.count(g) for g in set(groups)}
-    weight = np.array([1.0 / sizes[g] for g in groups])
-    # A flag may only raise the risk: a feature whose fitted weight comes out negative (a link among dev data's
-    # spam-free tweets, say) is dropped and the rest refitted, so no rule ever makes a comment look safer.
-    x_all, kept = np.array(x), list(range(len(names)))
-    sample_weight = weight * len(rows) / weight.sum()
-    while True:
-        clf = LogisticRegression(C=1.0, random_state=SEED)
-        clf.fit(x_all[:, kept], np.array(y), sample_weight=sample_weight)
-        negative = [k for k, w in zip(kept, clf.coef_[0], strict=True) if w < 0]
-        if not negative:
-            break
-        kept = [k for k in kept if k not in negative]
-    fitted = dict(zip((names[k] for k in kept), clf.coef_[0], strict=True))
-    cal = Calibration(platt, float(clf.intercept_[0]), {n: round(float(fitted.get(n, 0.0)), 4) for n in names})
+        scored.append((file, analysis.scores.features() | rule_features(analysis), label))
+    heads = {}
+    for head, names in HEADS.items():
+        rows = [r for r in scored if r[0] in HEAD_FILES[head]]
+        x = np.array([[feats.get(n, 0.0) for n in names] for _, feats, _ in rows])
+        y = np.array([label for _, _, label in rows])
+        heads[head] = _head(x, y, [(file, label) for file, _, label in rows], names)
+    cal = Calibration(platt, heads)
     (out / "calibration.json").write_text(json.dumps(cal.to_json(), indent=2, sort_keys=True) + "\n")
     return cal
 
