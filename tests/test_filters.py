@@ -105,6 +105,6 @@ def test_risk_puts_abuse_and_spam_above_ordinary_comments() -> None:
 
 def test_low_severity_words_raise_no_flag_unless_the_site_asks_and_weigh_little() -> None:
     result = default_screener().screen("the murder trial resumed")
-    assert result.flags == [] and result.risk < 25
+    assert result.flags == [] and result.risk < 50 <= default_screener().screen("you idiot").risk
     strict = screener_for(replace(Policies().defaults, thresholds=replace(Thresholds(), profanity_min_severity="low")))
     assert [(f.code, f.severity) for f in strict.screen("the murder trial resumed").flags] == [("profanity", "low")]

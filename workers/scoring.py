@@ -31,6 +31,7 @@ HEADS = {
 CONTEXT_WEIGHTS = {"duplicate": 1.5, "flood": 1.5, "author_history": 0.8, "author_history_high": 1.6,
                    "new_author": 0.3}
 _CLIP = 8.0
+RISK_POINTS = 50 / math.log(9999)  # ~5.4 points of risk per unit of log-odds
 _ROWS_LIMIT = 100_000  # distinct tokens remembered: ~25 MB at most
 _NO_TEXT = -2.0
 
@@ -67,12 +68,17 @@ class Calibration:
         return sigmoid(a * z + b)
 
     def risk(self, features: Mapping[str, float]) -> int:
-        """0-100: the probability, with equal priors, that a moderator rejects the comment (abuse or spam)."""
+        """0-100: the log-odds, with equal priors, that a moderator rejects the comment (abuse or spam).
+
+        50 is even odds; every RISK_POINTS points multiply the odds by e; 0 and 100 are 1 in 10,000 either way.
+        On log-odds, a comment that is very likely spam still ranks below one that is certain: on a probability
+        scale both would be 100.
+        """
         keep = 1.0
         for head in self.heads.values():
             keep *= 1.0 - head.probability(features)
         z = logit(1.0 - keep) + sum(CONTEXT_WEIGHTS.get(n, 0.0) * v for n, v in features.items())
-        return round(100 * sigmoid(z))
+        return max(0, min(100, round(50 + RISK_POINTS * z)))
 
     def to_json(self) -> dict[str, object]:
         return {"platt": {k: list(v) for k, v in self.platt.items()},
