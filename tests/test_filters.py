@@ -100,7 +100,7 @@ def test_risk_puts_abuse_and_spam_above_ordinary_comments() -> None:
     clean, thanks, link, rude = (s.screen(b).risk for b in ("nice piece", "great article, thanks", "see www.x.com",
                                                            "you bastard"))
     assert max(clean, thanks) < 50 < min(link, rude) and rude <= 100
-    assert s.screen("bastard " * 200 + "www.x.com " * 50).risk == 100
+    assert s.screen("bastard " * 200 + "www.x.com " * 50).risk >= 95
 
 
 def test_low_severity_words_raise_no_flag_unless_the_site_asks_and_weigh_little() -> None:

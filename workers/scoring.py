@@ -22,8 +22,8 @@ from workers.textmodel import MODELS, LinearModel, Score, probability, token_spa
 
 # Each head's features, in the order of its weights; each language's toxicity weighs on its own.
 HEADS = {
-    "abuse": ("toxicity_en", "toxicity_ar", "profanity_low", "profanity_medium", "profanity_high", "shouting",
-              "repetition"),
+    "abuse": ("toxicity_en", "toxicity_ar", "profanity_low_en", "profanity_medium_en", "profanity_high_en",
+              "profanity_low_ar", "profanity_medium_ar", "profanity_high_ar", "shouting", "repetition"),
     "spam": ("spam", "link", "personal_data", "repetition", "shouting"),
 }
 # Log-odds added by what only the live service knows; dev data has no authors. Chosen, not fitted: a duplicate

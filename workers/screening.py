@@ -96,7 +96,8 @@ def rule_features(analysis: Analysis) -> dict[str, float]:
     """The text filters as the risk's features: the worst listed word's severity, and each other flag's presence."""
     out: dict[str, float] = {}
     if analysis.list_severity:
-        out[f"profanity_{analysis.list_severity}"] = 1.0
+        lang = "ar" if analysis.language == "ar" else "en"
+        out[f"profanity_{analysis.list_severity}_{lang}"] = 1.0
     for flag in analysis.flags:
         if flag.code in ("link", "personal_data", "shouting", "repetition"):
             out[flag.code] = 1.0
