@@ -74,11 +74,13 @@ def test_an_installed_worker_screens_a_comment_and_exits_in_burst_mode(installed
         accepted, login, static = out.stdout.splitlines()
         status, comment_id = accepted.split()
         assert status == "202" and login == "200 True" and static == "200"
-        # `moderation worker --burst` from the install: starts, screens that comment with its word lists, exits 0.
+        # `moderation worker --burst` from the install: starts, screens that comment with its word lists and its
+        # trained models (package data too), exits 0.
         worker = run_installed(installed, str(installed / "bin" / "moderation"), "worker", "--burst", env=env)
         assert worker.returncode == 0, worker.stderr
         stored = Redis.from_url(server.url, decode_responses=True).hgetall(f"mod:comment:{comment_id}")
         assert stored["status"] == "pending_review"
-        assert {"profanity", "link"} <= {f["code"] for f in json.loads(stored["flags"])}
+        assert {"profanity", "link", "toxicity"} <= {f["code"] for f in json.loads(stored["flags"])}
+        assert stored["language"] == "en"
     finally:
         server.stop()
