@@ -123,6 +123,33 @@ def disguises(screener: Screener, n: int = 600) -> None:
         print(f"  disguised listed words, {lang}: {caught / n:6.1%} caught of {n} generated")
 
 
+def scunthorpe(screener: Screener) -> None:
+    """Innocent English words that hold a listed word (assassin, Scunthorpe): alt-profanity-check's vocabulary
+    (~15k words of its training data), the words with a listed word of 3+ letters inside that better-profanity,
+    whose list ours contains, does not flag either."""
+    try:
+        import joblib
+        import profanity_check
+        from better_profanity import profanity
+    except ImportError:
+        return
+    from pathlib import Path as _Path
+
+    vectorizer = joblib.load(_Path(profanity_check.__file__).parent / "data" / "vectorizer.joblib")
+    listed = {e.word for e in default_entries() if e.lang == "en" and e.word.isalpha() and len(e.word) >= 3}
+    vocab = sorted(w for w in vectorizer.vocabulary_ if w.isalpha() and w.isascii() and len(w) >= 4)
+    holding = [w for w in vocab if w not in listed and any(x in w for x in listed)]
+    def inflected(word: str) -> bool:  # 'bastards', 'fooled': a listed word's own form, not an innocent word
+        return any(word.endswith(end) and (word[:-len(end)] in listed or word[:-len(end)] + "e" in listed
+                                          or word[:-len(end) - 1] in listed)
+                   for end in ("s", "es", "ed", "ing", "er", "ers"))
+
+    innocent = [w for w in holding if not profanity.contains_profanity(w) and not inflected(w)]
+    flagged = [w for w in innocent if any(f.code == "profanity" for f in screener.screen_text(w).flags)]
+    print(f"  innocent English words holding a listed word (Scunthorpe): {len(flagged) / max(1, len(innocent)):6.1%}"
+          f" flagged of {len(innocent)}" + (f" ({', '.join(flagged[:12])})" if flagged else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared/data/eval"))
@@ -161,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         clean = [t for (t, _), y in zip(rows, labels, strict=True) if not y]
         flagged = sum(bool({f.code for f in screener.screen_text(t).flags} & CONTENT) for t in clean)
         print(f"  clean texts with a flag of content (profanity or toxicity): {flagged / max(1, len(clean)):6.1%}")
-    print("disguises (generated from the shipped lists, seed 14):")
+    print("disguises (generated from the shipped lists, seed 14) and look-alike innocent words:")
     disguises(screener)
+    scunthorpe(screener)
     print("\nAUC: how often a positive outranks a negative; 'at 5%': positives caught by the best cut that flags "
           "at most 5% of negatives. better-profanity answers yes/no, so its AUC is that of one cut.")
     return 0

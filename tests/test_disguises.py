@@ -111,13 +111,14 @@ CAUGHT_14 = [
     # Arabic: final taa written taa before a suffix, plurals, two-letter stems with clitics
     ("شرموطتك", "شرموطتك"), ("حقيرتهم", "حقيرتهم"), ("يا قحبات", "قحبات"), ("شراميط", "شراميط"),
     ("الحقيرات", "الحقيرات"), ("القذرين", "القذرين"), ("الحمارين", "الحمارين"),
+    ("يا كسك", "كسك"), ("وكسها", "وكسها"), ("زبي", "زبي"),
 ]
 
 MISREAD = [
     "جماعة الإخوان", "الجماعة", "جماعات", "في الجاهلية", "الجاهليه الاولى", "جاهلية", "hahahaha", "ههههههه",
     "😂😂😂😂😂😂😂", "{{7*7}}", "${7*7}", "spices", "classes", "passed", "assessing", "cocktails", "shitake",
     "analysis", "grapes", "therapists", "Dickensian", "scrapes", "cocked hat", "good", "soon", "tilt", "still",
-    "rappers", "assess", "duchess", "testing", "titled", "4455", "5318008", "noob",
+    "rappers", "assess", "duchess", "testing", "titled", "4455", "5318008", "noob", "زبون", "كسر الحاجز", "بزي",
 ]
 
 
