@@ -123,4 +123,4 @@ def test_a_worker_with_the_models_loaded_uses_at_most_150_mb_more() -> None:
 
     measured = model_memory.run()
     assert measured["without_mb"] > 20  # the baseline process really ran and screened
-    assert measured["added_mb"] <= 150, measured
+    assert 0 < measured["added_mb"] <= 150, measured  # the models were loaded, and cost what they may
