@@ -45,7 +45,8 @@ def render(folder: Path = MODELS) -> str:
     lines = [
         "# Model card: toxicity (English, Arabic) and spam",
         "",
-        f"Three logistic regressions over hashed features (2^{BITS} buckets, float16): each token's folded word and "
+        f"Three logistic regressions (NB-LR for toxicity: features scaled by their log-count ratios) over hashed "
+        f"features (2^{BITS} buckets, float16): each token's folded word and "
         f"its {NGRAMS[0]}- to {NGRAMS[-1]}-letter n-grams; links, emails, @handles and numbers are placeholders. "
         "Scoring is pure Python over numpy weights, a token's weight cached (no scikit-learn at run time). "
         "Trained by `make train` (`workers/training.py`, scikit-learn liblinear, classes weighted equally, fixed "
