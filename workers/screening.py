@@ -105,6 +105,7 @@ def rule_features(analysis: Analysis) -> dict[str, float]:
 
 
 def context_features(context: Context) -> dict[str, float]:
+    """What Redis knows as the risk's features (their weights are fixed: dev data has no authors)."""
     out = {}
     if context.duplicate_of:
         out["duplicate"] = 1.0
