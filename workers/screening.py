@@ -86,7 +86,6 @@ class Result:
     flags: list[Flag]
     risk: int
     language: str | None
-    scores: ModelScores | None = None
 
     def flag_dicts(self) -> list[dict[str, Any]]:
         return [f.to_dict() for f in self.flags]
@@ -208,7 +207,7 @@ class Screener:
         if any(f.code == "flood" for f in flags):
             features["flood"] = 1.0
         risk = self.models.calibration.risk(features)
-        return Result(flags=flags, risk=risk, language=analysis.language, scores=analysis.scores)
+        return Result(flags=flags, risk=risk, language=analysis.language)
 
     def screen(self, body: str, context: Context | None = None) -> Result:
         """Every filter; without a context, as for an author with history and no recent comments."""
