@@ -32,6 +32,11 @@ class ConfigError(ValueError):
 ADMIN_TOKEN_MIN_CHARS = 32  # a bearer token that opens everything: as long as secrets.token_urlsafe(24) or more
 
 
+def entries(raw: str | None) -> list[str]:
+    """The non-empty, stripped entries of a comma-separated setting."""
+    return [e for e in (part.strip() for part in (raw or "").split(",")) if e]
+
+
 def parse_site_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
     """Parse `site:secret[|older][,site:secret...]`: each site's current secret, then any still accepted.
 
@@ -39,12 +44,7 @@ def parse_site_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
     intake accepts both, and outgoing events are signed with the first.
     """
     sites: dict[str, tuple[str, ...]] = {}
-    if not raw:
-        return sites
-    for entry in raw.split(","):
-        entry = entry.strip()
-        if not entry:
-            continue
+    for entry in entries(raw):
         site, sep, secret = entry.partition(":")
         site, secret = site.strip(), secret.strip()
         secrets = tuple(s.strip() for s in secret.split("|"))
@@ -61,10 +61,7 @@ def parse_site_secrets(raw: str | None) -> dict[str, tuple[str, ...]]:
 def parse_analyze_keys(raw: str | None) -> dict[str, str]:
     """Parse `site:key,...` (MODERATION_ANALYZE_KEYS): each Perspective-style API key, to the site it belongs to."""
     keys: dict[str, str] = {}
-    for entry in (raw or "").split(","):
-        entry = entry.strip()
-        if not entry:
-            continue
+    for entry in entries(raw):
         site, sep, key = (p.strip() for p in entry.partition(":"))
         if not sep or not site or not key:
             raise ConfigError("MODERATION_ANALYZE_KEYS: an entry is not of the form site:key")

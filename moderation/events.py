@@ -10,7 +10,7 @@ from typing import Any
 from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 
-from moderation.config import ConfigError
+from moderation.config import ConfigError, entries
 from moderation.keys import part
 from moderation.logs import current_request_id
 
@@ -29,10 +29,7 @@ def event_key(event_id: str) -> str:
 def parse_callbacks(raw: str | None) -> dict[str, str]:
     """`site=url[,site=url]` into a mapping; only http(s) URLs."""
     out: dict[str, str] = {}
-    for entry in (raw or "").split(","):
-        entry = entry.strip()
-        if not entry:
-            continue
+    for entry in entries(raw):
         site, sep, url = entry.partition("=")
         if not sep or not site.strip() or not url.strip().startswith(("http://", "https://")):
             raise ConfigError(f"MODERATION_SITE_CALLBACKS: entry {entry!r} is not of the form site=http(s)://...")
