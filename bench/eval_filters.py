@@ -12,32 +12,25 @@ content. The data stays where it is: nothing of it is copied into the product, a
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from moderation.policy import SEVERITY_RANK
 from moderation.sitepolicy import Policies
 from workers.lexicon import default_entries
 from workers.scoring import Models
 from workers.screening import Screener, screener_for
 from workers.textmodel import MODELS
-from workers.training import auc, recall_at
+from workers.training import DEV, auc, read_tsv, recall_at
 
-RANK = {"low": 1, "medium": 2, "high": 3}
-SETS = {  # file: which labels are positive
-    "davidson-dev.tsv": {"offensive", "hate"},
-    "mpold-dev.tsv": {"offensive"},
-    "youtube-spam-dev.tsv": {"spam"},
-}
+SETS = {file: positive for file, positive in DEV.values()}  # the dev files make train scores, and their positives
 CONTENT = {"profanity", "toxicity"}
 
 
 def read(path: Path) -> list[tuple[str, str]]:
-    csv.field_size_limit(10**7)
-    with path.open(encoding="utf-8", newline="") as f:
-        return [(row["text"], row["label"]) for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
+    return [(r[0], r[1]) for r in read_tsv(path, header=True)]
 
 
 def _flag_score(screener: Screener, code: str) -> Callable[[str], float]:
@@ -47,7 +40,7 @@ def _flag_score(screener: Screener, code: str) -> Callable[[str], float]:
             return analysis.scores.toxicity or 0.0
         if code == "spam":
             return analysis.scores.spam
-        return max((RANK[f.severity] for f in analysis.flags if f.code == code), default=0)
+        return max((SEVERITY_RANK[f.severity] for f in analysis.flags if f.code == code), default=0)
     return score
 
 

@@ -66,11 +66,16 @@ def _classify(piece: str) -> str:
     return piece
 
 
+def _joins(digits: list[int]) -> bool:
+    """Numeric chunks in a row are one number if they hold 8 digits or more between them: a phone number written in
+    groups ('+20 128 293 2709'); else each is a number of its own."""
+    return len(digits) > 1 and sum(digits) >= 8
+
+
 def _numbers(pending: list[tuple[str, int]]) -> list[tuple[str, int, int]]:
-    """Numeric chunks in a row: one number if they hold 8 digits or more between them (a phone number written in
-    groups, '+20 128 293 2709'), else one number each."""
+    """Numeric chunks in a row as number tokens with their offsets (see `_joins`)."""
     digits = [sum(c.isdigit() for c in chunk) for chunk, _ in pending]
-    if len(pending) > 1 and sum(digits) >= 8:
+    if _joins(digits):
         return [(_number(sum(digits)), pending[0][1], pending[-1][1] + len(pending[-1][0]))]
     return [(_number(n), at, at + len(chunk)) for n, (chunk, at) in zip(digits, pending, strict=True)]
 
@@ -121,7 +126,7 @@ def _read_chunk(chunk: str) -> list[str] | int:
 
 def _merged(digits: list[int]) -> list[str]:
     """`_numbers` without offsets."""
-    if len(digits) > 1 and sum(digits) >= 8:
+    if _joins(digits):
         return [_number(sum(digits))]
     return [_number(n) for n in digits]
 

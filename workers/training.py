@@ -265,7 +265,7 @@ def calibrate(eval_dir: Path, probes: Path, out: Path) -> Calibration:
     """Fit the calibration on the dev data with models that never saw it (the probes), and write it.
 
     Each model gets Platt scaling on its own dev file; then each head of the risk is fitted on its
-    dev files, every file and every class weighing the same: `risk` is a probability under equal priors.
+    dev files, every file and every class weighing the same: `risk` is log-odds under equal priors.
     """
     from moderation.sitepolicy import Policies
     from workers.screening import rule_features, screener_for
