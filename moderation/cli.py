@@ -271,18 +271,22 @@ def failed_requeue(job_ids: tuple[str, ...], requeue_all: bool) -> None:
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-")
 def export(site: str, output: Any) -> None:
     """Write every comment of SITE as JSON lines (everything moderators see, so keep the file safe)."""
+    count = 0
+    for comment in _site_comments(site):
+        output.write(json.dumps(comment.moderator_view(), default=str, ensure_ascii=False) + "\n")
+        count += 1
+    click.echo(f"exported {count} comments of {site}", err=True)
+
+
+def _site_comments(site: str) -> Any:
+    """Every stored comment of one site (a scan of the keyspace: for exports, not for requests)."""
     from moderation.store import Comment
 
     redis = _redis()
-    count = 0
     for key in redis.scan_iter("mod:comment:*", count=1000):
         record = redis.hgetall(key)
-        if record.get("site") != site:
-            continue
-        view = Comment.from_hash(record).moderator_view()
-        output.write(json.dumps(view, default=str, ensure_ascii=False) + "\n")
-        count += 1
-    click.echo(f"exported {count} comments of {site}", err=True)
+        if record.get("site") == site:
+            yield Comment.from_hash(record)
 
 
 @main.command("export-labels")
@@ -296,18 +300,8 @@ def export_labels(site: str, since: Any, output: Any) -> None:
     from moderation import labels
 
     since_ms = int(since.replace(tzinfo=UTC).timestamp() * 1000) if since else 0
-    redis = _redis()
-
-    def records() -> Any:
-        for key in redis.scan_iter("mod:comment:*", count=1000):
-            record = redis.hgetall(key)
-            if record.get("site") == site:
-                if "decision" in record:
-                    record["decision"] = json.loads(record["decision"])
-                yield record
-
     count = 0
-    for line in labels.rows(records(), since_ms):
+    for line in labels.rows(_site_comments(site), since_ms):
         output.write(line + "\n")
         count += 1
     click.echo(f"exported {count} labelled comments of {site}", err=True)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
 
 from moderation import policy
+from moderation.store import Comment
 
 # A rejection's reason says which model it teaches; other reasons (off topic, duplicate ...) teach neither.
 REASON_LABELS = {"profanity": "toxic", "abuse": "toxic", "spam": "spam"}
 
 
-def label(record: dict[str, Any]) -> str | None:
+def label(comment: Comment) -> str | None:
     """clean for an approved or published comment, toxic or spam for one rejected as such; None otherwise."""
-    decision = record.get("decision") or {}
-    status = record.get("status")
+    decision = comment.decision or {}
+    status = comment.status
     if status in (policy.APPROVED, policy.PUBLISHED) and decision.get("action") == "approve":
         return "clean"
     if status == policy.REJECTED and decision.get("action") == "reject":
@@ -27,10 +27,10 @@ def one_line(text: str) -> str:
     return " ".join(text.replace("\t", " ").splitlines()).strip()
 
 
-def rows(records: Iterable[dict[str, Any]], since_ms: int = 0) -> Iterator[str]:
-    """`text<TAB>label` for each decided record decided at or after `since_ms`."""
-    for record in records:
-        decided = (record.get("decision") or {}).get("decided_ms", 0)
-        found = label(record)
-        if found is not None and int(decided) >= since_ms and one_line(record["body"]):
-            yield f"{one_line(record['body'])}\t{found}"
+def rows(comments: Iterable[Comment], since_ms: int = 0) -> Iterator[str]:
+    """`text<TAB>label` for each comment decided at or after `since_ms`."""
+    for comment in comments:
+        decided = (comment.decision or {}).get("decided_ms", 0)
+        found = label(comment)
+        if found is not None and int(decided) >= since_ms and one_line(comment.body):
+            yield f"{one_line(comment.body)}\t{found}"
