@@ -45,9 +45,8 @@ def links(body: str, allow_domains: Iterable[str] = ()) -> list[Span]:
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?!\w)")
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_DIGIT_RUN = re.compile(r"[0-9٠-٩۰-۹]+")
-_PHONE_SEPARATORS = set(" \u00a0().-")
-_ANY_DIGIT = "0123456789٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹"
+# Runs of digits joined by at most two separators each ('010 1234-5678', '(555) 123 4567'): one scan.
+_NUMBER_GROUP = re.compile(r"[0-9٠-٩۰-۹]+(?:[ \u00a0().-]{1,2}[0-9٠-٩۰-۹]+)*")
 
 
 def _is_phone(candidate: str) -> bool:
@@ -67,24 +66,17 @@ def personal_data(body: str) -> list[Span]:
     out: list[Span] = []
     if "@" in body:
         out += [m.span() for m in _EMAIL.finditer(body)]
-    if sum(map(len, _DIGIT_RUN.findall(body))) >= 8:
-        out += [span for span in _number_groups(body) if _is_phone(_with_prefix(body, span))]
+    out += [span for span in _number_groups(body) if _is_phone(_with_prefix(body, span))]
     return sorted(out)
 
 
 def _number_groups(body: str) -> list[Span]:
-    """Runs of digits joined by at most two separators each ('010 1234-5678', '(555) 123 4567')."""
-    groups: list[list[int]] = []
-    for m in _DIGIT_RUN.finditer(body):
-        start, end = m.span()
-        if groups:
-            gap = body[groups[-1][1]:start]
-            if len(gap) <= 2 and set(gap) <= _PHONE_SEPARATORS:
-                groups[-1][1] = end
-                continue
-        groups.append([start, end])
+    """Groups of digits that stand apart from words and ids, with a '(' or '+' before them."""
     out = []
-    for start, end in groups:
+    for m in _NUMBER_GROUP.finditer(body):
+        start, end = m.span()
+        if end - start < 8:  # fewer than the 8 digits of the shortest phone number
+            continue
         if start >= 1 and body[start - 1] == "(":
             start -= 1
         if start >= 1 and body[start - 1] == "+":
@@ -161,7 +153,7 @@ def word_runs(folded: str, tokens: list[str], run: int) -> list[Span]:
     return out
 
 
-def gibberish(folded: str, distinct: set[str]) -> list[Span]:
+def gibberish(folded: str, distinct: frozenset[str]) -> list[Span]:
     """Keyboard mashing: long Latin tokens without vowels, or along a keyboard row."""
     suspects = [t for t in [t for t in distinct if len(t) >= 7] if t.isascii() and t.isalpha()
                 and (not _VOWELS.intersection(t) or _KEYBOARD.search(t))]

@@ -165,8 +165,8 @@ class Matcher:
         """Every listed word or phrase in `body`, with exact offsets into it."""
         folded = folded or fold(body)
         skel = folded.text
-        tokens = skel.split()
-        distinct = set(tokens)
+        tokens = folded.tokens
+        distinct = folded.distinct
         # token as written -> (entry, characters to cut before, after)
         hits: dict[str, tuple[Entry, int, int]] = {
             t: (self.lex.words[t], 0, 0) for t in (distinct & self.words) - self.lex.allow}
@@ -198,7 +198,7 @@ class Matcher:
             readings |= {w for w in self.phrase_vowelless.get(vowel_key(key), ()) if mask_fits(key, w)}
         return readings
 
-    def _phrases(self, skel: str, present: set[str],
+    def _phrases(self, skel: str, present: frozenset[str],
                  specials: dict[str, set[str]]) -> list[tuple[int, int, Entry]]:
         candidates = [(seq, e) for first in present & self.phrase_first for seq, e in self.lex.phrases[first]
                       if present.issuperset(seq)]

@@ -20,7 +20,9 @@ from __future__ import annotations
 import sys
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+
+import numpy as np
 
 from workers import confusables
 
@@ -107,8 +109,9 @@ def _with_lookalikes(folded: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[str, list[str], dict[int, str]]:
-    """Built once per process: an ASCII table, a BMP table (a list: the fastest `str.translate` takes),
+def _tables() -> tuple[str, np.ndarray, dict[int, str]]:
+    """Built once per process: an ASCII table for `str.translate`, a BMP table (code point -> code point, an
+    array: `str.translate` outside ASCII looks each character up in Python, numpy indexes the lot in C),
     and the full table, whose values may be longer than one character."""
     bmp: list[str] = []
     full: dict[int, str] = {}
@@ -123,7 +126,7 @@ def _tables() -> tuple[str, list[str], dict[int, str]]:
                 full[cp] = folded
     for cp, letter in _regional_indicators().items():
         full[cp] = letter
-    return "".join(bmp[:128]), bmp, full
+    return "".join(bmp[:128]), np.array([ord(c) for c in bmp], dtype=np.uint32), full
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,15 @@ class Folded:
 
     text: str
     origin: tuple[int, ...] | None = None
+
+    @cached_property
+    def tokens(self) -> list[str]:
+        """The folded text's words, split once for every filter that reads them."""
+        return self.text.split()
+
+    @cached_property
+    def distinct(self) -> frozenset[str]:
+        return frozenset(self.tokens)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The body offsets [start, end) of the folded text's [start, end)."""
@@ -145,8 +157,9 @@ def fold(body: str) -> Folded:
     ascii_table, bmp, full = _tables()
     if body.isascii():
         return Folded(body.translate(ascii_table))
-    if max(body) <= "\uffff":
-        text = body.translate(bmp)
+    utf16 = body.encode("utf-16-le", "surrogatepass")
+    if len(utf16) == 2 * len(body):  # no character beyond the BMP: code units are code points
+        text = bmp.take(np.frombuffer(utf16, dtype=np.uint16)).tobytes().decode("utf-32-le", "surrogatepass")
         if _EXPANDS not in text:
             return Folded(text)
     chars: list[str] = []

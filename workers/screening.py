@@ -133,8 +133,8 @@ class Screener:
     def screen_text(self, body: str) -> Analysis:
         """The filters that need only the text: profanity, links, personal data, shouting, repetition."""
         folded = fold(body)
-        tokens = folded.text.split()
-        distinct = set(tokens)
+        tokens = folded.tokens
+        distinct = folded.distinct
         t = self.policy.thresholds
         flags: list[Flag] = []
 
