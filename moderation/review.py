@@ -14,7 +14,7 @@ from rq import Queue
 
 from moderation import audit, events, metrics, policy
 from moderation.accounts import Moderator
-from moderation.errors import CommentNotFound, Conflict, NotPending, ValidationFailed
+from moderation.errors import CommentNotFound, Conflict, Forbidden, NotPending, ValidationFailed
 from moderation.keys import part
 from moderation.store import (
     QUEUE_ALL,
@@ -35,6 +35,8 @@ from moderation.store import (
 CLAIM_SCAN = 2000  # entries of the walked index one claim looks at, at most: a bound on the script's time
 DECISION_TIMES = "mod:stats:decision_seconds"  # list of recent submission-to-decision seconds
 DECISION_TIMES_KEEP = 1000
+UNDO_SECONDS = 10  # how long the desk offers "Undo" after a decision
+OWN_REVERSAL_SECONDS = 24 * 3600  # a moderator may reverse their own decisions this long; admins, any
 
 
 def moderator_stats_key(name: str) -> str:
@@ -283,7 +285,11 @@ class Desk:
         return results
 
     def reverse(self, comment_id: str, *, moderator: Moderator, note: str | None = None) -> Comment:
-        """Admin only: undo a decision. A published comment (and its replies) leaves the public list."""
+        """Undo a decision: the comment is pending again, leased to whoever reversed it, so it stays on their
+        desk to decide anew. A published comment (and its published replies) leaves the public list and the
+        site gets `comment.unpublished`. A moderator may reverse their own decisions of the last 24 hours
+        (the desk's 10-second undo is one of them); an admin, any decision.
+        """
         key = comment_key(comment_id)
         while True:
             with self.redis.pipeline() as pipe:
@@ -296,6 +302,7 @@ class Desk:
                         raise Conflict(f"The comment is {comment.status}: there is no decision to reverse.",
                                        fields={"status": comment.status})
                     was, previous = comment.status, comment.decision or {}
+                    _may_reverse(moderator, previous)
                     unpublish = [comment, *self._published_replies(pipe, comment.id)] if was == policy.PUBLISHED \
                         else []
                     pipe.multi()
@@ -304,6 +311,7 @@ class Desk:
                     pipe.hset(key, "status", policy.PENDING_REVIEW)
                     pipe.hdel(key, "decision", "published_ms")
                     comment.enqueue_for_review(pipe)
+                    pipe.set(lease_key(comment.id), moderator.name, px=self.lease_ms)
                     for c in unpublish:
                         pipe.zrem(published_key(c.site, c.article_id), c.id)
                         pipe.incr(published_version_key(c.site, c.article_id))
@@ -450,6 +458,16 @@ class Desk:
         depth = [(m, int(found[2 * i]) if found[2 * i] is not None else None) for i, m in enumerate(span)]
         decisions = [(m, int(found[2 * i + 1] or 0)) for i, m in enumerate(span)]
         return {"depth": depth, "decisions": decisions}  # type: ignore[dict-item]
+
+
+def _may_reverse(moderator: Moderator, decision: Mapping[str, Any]) -> None:
+    """Raise unless `moderator` may reverse `decision`: an admin, or its own moderator within a day."""
+    if moderator.is_admin:
+        return
+    if decision.get("moderator") != moderator.name:
+        raise Forbidden("Only an admin can reverse another moderator's decision.")
+    if now_ms() - int(decision.get("decided_ms") or 0) > OWN_REVERSAL_SECONDS * 1000:
+        raise Forbidden("This decision is more than 24 hours old; ask an admin to reverse it.")
 
 
 def _iso(ms: int) -> str:

@@ -7,6 +7,7 @@ token; the session cookie is HttpOnly, SameSite=Strict, and Secure behind HTTPS.
 
 from __future__ import annotations
 
+import gzip
 import hmac
 import secrets
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from marshmallow import ValidationError
 from moderation import audit, policy
 from moderation.bans import ban_site
 from moderation.errors import ModerationError, Unauthorized
+from moderation.review import UNDO_SECONDS
 from moderation.schemas import BanIn
 from moderation.sessions import Session, Sessions
 from moderation.store import Comment
@@ -56,6 +58,28 @@ def security_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     if response.mimetype == "text/html":
         response.headers["Cache-Control"] = "no-store"
+    return compressed(response)
+
+
+COMPRESSIBLE = ("text/html", "text/css", "text/javascript", "application/javascript", "application/json")
+
+
+def compressed(response: Response) -> Response:
+    """Gzip the desk's pages, script, style and JSON for a browser that takes it (a phone on a slow line)."""
+    if (response.status_code != 200 or response.mimetype not in COMPRESSIBLE
+            or "Content-Encoding" in response.headers
+            or "gzip" not in request.headers.get("Accept-Encoding", "")):
+        return response
+    response.direct_passthrough = False
+    data = response.get_data()
+    response.vary.add("Accept-Encoding")
+    if len(data) < 512:
+        return response
+    response.set_data(gzip.compress(data, compresslevel=6))
+    response.headers["Content-Encoding"] = "gzip"
+    etag, weak = response.get_etag()
+    if etag:
+        response.set_etag(f"{etag}-gzip", bool(weak))
     return response
 
 
@@ -67,6 +91,10 @@ def signed_in(role: str = "moderator") -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             session = sessions().get(request.cookies.get(COOKIE))
             if session is None:
+                if request.is_json or request.accept_mimetypes.best == "application/json":
+                    # The page's script shows a sign-in dialog and sends the action again.
+                    return jsonify({"error": "session_expired",
+                                    "message": "Your desk session has ended; sign in to carry on."}), 401
                 return redirect(url_for("desk.login", next=request.full_path if request.method == "GET" else None))
             if role == "admin" and not session.moderator.is_admin:
                 abort(403)
@@ -123,6 +151,29 @@ def login() -> Any:
     response = Response(render_template("desk/login.html", error=error, session=None, csrf=csrf), status)
     response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="Strict", secure=request.is_secure,
                         path="/moderate", max_age=3600)
+    return response
+
+
+@bp.post("/session")
+def sign_in_again() -> Any:
+    """Sign in from the page's dialog after a session ended, without leaving the page.
+
+    JSON only: another site cannot send JSON here without a CORS preflight, which this app never grants, so it
+    cannot sign a moderator into a session of its choosing (the login form's double-submit token does this there).
+    """
+    if not request.is_json:
+        abort(415, "Send the token as JSON.")
+    origin = request.headers.get("Origin")
+    if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
+        abort(403, "Sign in from the desk itself.")
+    token = (request.get_json(silent=True) or {}).get("token")
+    try:
+        session = sessions().open(str(token or "").strip())
+    except Unauthorized:
+        return jsonify({"error": "unauthorized", "message": "That token is not valid."}), 401
+    response = jsonify({"csrf": session.csrf, "moderator": session.moderator.name})
+    response.set_cookie(COOKIE, session.sid, httponly=True, samesite="Strict", secure=request.is_secure,
+                        path="/moderate", max_age=sessions().ttl)
     return response
 
 
@@ -223,9 +274,21 @@ def decide() -> Any:
         reason = policy.DEFAULT_REJECT_REASON
     results = desk().decide_many([str(i) for i in ids], action=action, reason=reason, moderator=g.moderator)
     if request.is_json:
-        return jsonify({"results": results})
+        return jsonify({"results": results, "undo_seconds": UNDO_SECONDS})
     done = sum(1 for r in results if "status" in r)
     return redirect(url_for("desk.queue", done=done))
+
+
+@bp.post("/reverse")
+@signed_in()
+def reverse() -> Any:
+    """Undo a decision from the desk (its 10-second undo, or a reversal later): the comment is pending again
+    and on this moderator's desk."""
+    data = request.get_json(silent=True) or request.form
+    comment = desk().reverse(str(data.get("id") or ""), moderator=g.moderator, note=data.get("note") or None)
+    if request.is_json:
+        return jsonify({"id": comment.id, "status": comment.status})
+    return redirect(url_for("desk.queue"))
 
 
 # ---- admin pages -------------------------------------------------------------------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
-from markupsafe import escape
+from flask import Flask, Response, g, jsonify, render_template, request
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -16,8 +15,19 @@ from moderation.errors import ModerationError, TooLarge, Unavailable
 log = logging.getLogger(__name__)
 
 
+def _desk_page() -> bool:
+    """A person in the desk, not its own script (which asks for JSON): they get a page, never raw JSON."""
+    in_desk = request.blueprint == "desk" or request.path == "/moderate" or request.path.startswith("/moderate/")
+    return in_desk and not (request.is_json or request.accept_mimetypes.best == "application/json")
+
+
+def _page(status: int, message: str) -> Response:
+    html = render_template("desk/error.html", status=status, message=message, session=g.get("session"))
+    return Response(html, status=status, mimetype="text/html")
+
+
 def _respond(err: ModerationError) -> tuple[Response, int]:
-    response = jsonify(err.to_dict())
+    response = _page(err.status, err.message) if _desk_page() else jsonify(err.to_dict())
     response.headers.update(err.headers)
     return response, err.status
 
@@ -47,10 +57,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> tuple[Response, int]:
-        if request.blueprint == "desk":  # people, not programs: a short page
-            text = escape(err.description or err.name)
-            page = f"<!doctype html><title>{err.code}</title><p>{text}</p><p><a href='/moderate'>Back to the desk</a>"
-            return Response(page, mimetype="text/html"), err.code or 500
+        if _desk_page():
+            return _page(err.code or 500, err.description or err.name), err.code or 500
         if err.code == 413:
             return _respond(TooLarge())
         status = err.code or 500
@@ -63,4 +71,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(err: Exception) -> tuple[Response, int]:
         log.exception("unhandled error")
+        if _desk_page():
+            return _page(500, "Something went wrong on our side; try again, or reload the desk."), 500
         return jsonify({"error": "internal_error", "message": "Something went wrong on our side."}), 500

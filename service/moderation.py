@@ -130,9 +130,9 @@ def decide(comment_id: str) -> Response:
 
 
 @bp.post("/comments/<comment_id>/reversal")
-@require("admin")
+@require("moderator")
 def reverse(comment_id: str) -> Response:
-    """Admin: undo a decision; a published comment goes back to pending review and leaves the public list."""
+    """Undo a decision (one's own of the last 24 h; an admin's, any): back to pending review, off the public list."""
     data = load_body(ReversalIn())
     comment = desk().reverse(comment_id, moderator=g.moderator, note=data.get("note"))
     return jsonify(_DESK_COMMENT.dump(desk_views([comment])[0]))

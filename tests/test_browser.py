@@ -116,7 +116,7 @@ def test_a_moderator_signs_in_and_decides_with_the_keyboard(live: tuple[str, Any
     bodies = {el.get_attribute("dir"): el for el in browser.find_elements(By.CSS_SELECTOR, "li.comment p.body")}
     assert set(bodies) == {"auto"}
     directions = [browser.execute_script("return getComputedStyle(arguments[0]).direction", el)
-                  for el in browser.find_elements(By.CSS_SELECTOR, ".meta .author")]
+                  for el in browser.find_elements(By.CSS_SELECTOR, ".meta .author bdi")]
     assert "rtl" in directions and "ltr" in directions
     marks = [m.text for m in browser.find_elements(By.CSS_SELECTOR, "li.comment mark")]
     assert {"IDIOT", "www.spam-pills.com", "حقير"} <= set(marks)
@@ -176,3 +176,143 @@ def test_screenshots_of_english_and_arabic_comments(live: tuple[str, Any], brows
     path = ARTIFACTS / "queue-en-ar.png"
     browser.save_screenshot(str(path))
     assert path.stat().st_size > 10_000
+
+
+def _rgb(css: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG's contrast ratio of two computed CSS colours."""
+    def lum(rgb: tuple[float, ...]) -> float:
+        c = [v / 255 for v in rgb]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    hi, lo = sorted((lum(_rgb(fg)), lum(_rgb(bg))), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_undo_with_u_and_keys_that_keep_working_after_a_checkbox(live: tuple[str, Any], browser: Any,
+                                                                  work: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, app = live
+    client = app.test_client()
+    ids = [submit(client, payload(f"Comment number {i} on the budget.",
+                                  author={"name": f"R{i}", "email": f"r{i}@example.com"})).json["id"] for i in range(3)]
+    work()
+    sign_in(browser, base)
+    cards = browser.find_elements(By.CSS_SELECTOR, "li.comment")
+    second = cards[1].get_attribute("data-id")
+    cards[1].find_element(By.CSS_SELECTOR, 'input[type="checkbox"]').click()  # the keyboard's place moves there
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("a")
+    wait_for(lambda: status(client, second) == "published")
+    toast = browser.find_element(By.ID, "toast")
+    wait_for(lambda: "Undo" in toast.text)
+    browser.save_screenshot(str(ARTIFACTS / "undo-offered.png"))
+    body.send_keys("u")
+    wait_for(lambda: status(client, second) == "pending_review")
+    wait_for(lambda: "Undone" in toast.text)
+    assert [c.get_attribute("data-id") for c in browser.find_elements(By.CSS_SELECTOR, "li.comment")][1] == second
+    assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 0}
+    # Decided again, and the undo button in the confirmation works too.
+    body.send_keys("r")
+    wait_for(lambda: status(client, second) == "rejected")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#toast button.undo"))
+    browser.find_element(By.CSS_SELECTOR, "#toast button.undo").click()
+    wait_for(lambda: status(client, second) == "pending_review")
+    assert set(ids) == {c.get_attribute("data-id") for c in browser.find_elements(By.CSS_SELECTOR, "li.comment")}
+
+
+def test_an_ended_session_asks_to_sign_in_and_then_saves_the_decision(live: tuple[str, Any], browser: Any,
+                                                                       work: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    from moderation.sessions import session_key
+
+    base, app = live
+    client = app.test_client()
+    cid = submit(client, payload("A fair point about the council budget.")).json["id"]
+    work()
+    sign_in(browser, base)
+    app.extensions["moderation.redis"].delete(session_key(browser.get_cookie("desk_session")["value"]))
+    browser.find_element(By.TAG_NAME, "body").send_keys("a")
+    dialog = browser.find_element(By.ID, "signin")
+    wait_for(lambda: dialog.is_displayed())
+    assert "sign in" in browser.find_element(By.ID, "signin-why").text
+    assert status(client, cid) == "pending_review"
+    browser.save_screenshot(str(ARTIFACTS / "sign-in-again.png"))
+    browser.find_element(By.ID, "signin-token").send_keys("wrong")
+    dialog.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    wait_for(lambda: "not valid" in browser.find_element(By.ID, "signin-error").text)
+    field = browser.find_element(By.ID, "signin-token")
+    field.clear()
+    field.send_keys(ADMIN)
+    dialog.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
+    wait_for(lambda: status(client, cid) == "published")  # the pending action was sent again, not dropped
+    toast = browser.find_element(By.ID, "toast")
+    wait_for(lambda: "Approved" in toast.text)
+    assert not dialog.is_displayed() and "error-notice" not in (toast.get_attribute("class") or "")
+
+
+def test_a_failed_decision_is_red_and_says_what_happened(live: tuple[str, Any], browser: Any, work: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, app = live
+    client = app.test_client()
+    cid = submit(client, payload("Another comment on the budget.")).json["id"]
+    work()
+    sign_in(browser, base)
+    client.post(f"/v1/moderation/comments/{cid}/decision", headers={"Authorization": f"Bearer {ADMIN}"},
+                json={"action": "reject", "reason": "spam"})  # decided elsewhere meanwhile
+    browser.find_element(By.TAG_NAME, "body").send_keys("a")
+    toast = browser.find_element(By.ID, "toast")
+    wait_for(lambda: "Not saved" in toast.text)
+    assert "rejected, not pending review" in toast.text and toast.get_attribute("role") == "alert"
+    assert contrast(toast.value_of_css_property("color"), toast.value_of_css_property("background-color")) >= 4.5
+    assert "error-notice" in toast.get_attribute("class")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_readable_on_a_phone_in_light_and_dark(live: tuple[str, Any], browser: Any, work: Any, scheme: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, app = live
+    client = app.test_client()
+    submit(client, payload("You are an idiot and a liar, see www.spam-pills.com",
+                           author={"name": "Admin\u202egnp.exe", "email": "x@example.com"}))
+    submit(client, payload("مقال ممتاز وتحليل دقيق، شكراً للكاتب على هذا الجهد الكبير في التقرير",
+                           author={"name": "سارة", "email": "s@example.com"}))
+    submit(client, payload("Plain words, nothing to flag here at all.",
+                           author={"name": "Bo", "email": "b@example.com"}))
+    work()
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                            {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    browser.set_window_size(390, 844)
+    sign_in(browser, base)
+    browser.save_screenshot(str(ARTIFACTS / f"phone-{scheme}.png"))
+    page_bg = browser.find_element(By.TAG_NAME, "body").value_of_css_property("background-color")
+    assert (sum(_rgb(page_bg)) < 200) == (scheme == "dark")
+    # Contrast of text on its own background: risk badges, muted meta text, body text.
+    for selector in (".risk", ".meta .history", "p.body", ".flags li"):
+        for el in browser.find_elements(By.CSS_SELECTOR, selector):
+            bg = el.value_of_css_property("background-color")
+            if bg.endswith(", 0)"):  # transparent: the card's colour shows through
+                bg = el.find_element(By.XPATH, "ancestor::li[contains(@class,'comment')]").value_of_css_property(
+                    "background-color")
+            assert contrast(el.value_of_css_property("color"), bg) >= 4.5, (selector, el.text)
+    # Tap targets of 44 px, nothing wider than the screen, actions inside their card.
+    for button in browser.find_elements(By.CSS_SELECTOR, "li.comment button, .bulk-bar button, .filters button"):
+        size = button.size
+        assert size["height"] >= 44 and size["width"] >= 44, button.text
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    for card in browser.find_elements(By.CSS_SELECTOR, "li.comment"):
+        box = browser.execute_script("return arguments[0].getBoundingClientRect().bottom", card)
+        for button in card.find_elements(By.CSS_SELECTOR, "button.act"):
+            assert browser.execute_script("return arguments[0].getBoundingClientRect().bottom", button) <= box
+    # The name that tries to reverse itself stays in its own box, in the order it was typed.
+    names = [b.text for b in browser.find_elements(By.CSS_SELECTOR, ".meta .author bdi")]
+    assert "Admingnp.exe" in names and "سارة" in names
+    langs = {el.get_attribute("lang") for el in browser.find_elements(By.CSS_SELECTOR, "p.body")}
+    assert {"ar", "en"} <= langs

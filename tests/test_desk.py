@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
+from moderation.store import comment_key
 from tests.conftest import ADMIN, ADMIN_HEADERS, make_app, payload, submit
 from tests.redis_server import RedisServer
 
@@ -233,21 +234,37 @@ def test_invalid_bulk_decision_is_422(client: FlaskClient, body: dict[str, Any],
     assert r.status_code == 422 and field in r.json["fields"]
 
 
-def test_an_admin_reverses_a_publication(client: FlaskClient, work: Any) -> None:
-    mod = new_moderator(client, "rea")
+def test_a_moderator_reverses_their_own_decision_and_keeps_the_comment(client: FlaskClient, work: Any) -> None:
+    mod, other = new_moderator(client, "rea"), new_moderator(client, "reb")
     [cid] = pending(client, work, 1)
     client.post(f"/v1/moderation/comments/{cid}/decision", headers=mod, json={"action": "approve"})
     assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 1}
-    assert client.post(f"/v1/moderation/comments/{cid}/reversal", headers=mod, json={}).status_code == 403
-    r = client.post(f"/v1/moderation/comments/{cid}/reversal", headers=ADMIN_HEADERS, json={"note": "libel"})
+    denied = client.post(f"/v1/moderation/comments/{cid}/reversal", headers=other, json={})
+    assert (denied.status_code, denied.json["error"]) == (403, "forbidden")
+    assert "another moderator" in denied.json["message"]
+    r = client.post(f"/v1/moderation/comments/{cid}/reversal", headers=mod, json={"note": "misread"})
     assert r.status_code == 200 and r.json["status"] == "pending_review" and r.json["decision"] is None
     assert client.get("/v1/sites/demo/articles/article-1/comments").json["comments"] == []
     assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 0}
-    assert [x["id"] for x in client.get("/v1/moderation/queue", headers=mod).json["items"]] == [cid]
-    again = client.post(f"/v1/moderation/comments/{cid}/reversal", headers=ADMIN_HEADERS, json={})
+    assert claim_holder(client, cid) == "rea"  # still on the desk of whoever reversed it
+    again = client.post(f"/v1/moderation/comments/{cid}/reversal", headers=mod, json={})
     assert again.status_code == 409
     assert client.post(f"/v1/moderation/comments/{cid}/decision", headers=mod,
                        json={"action": "reject", "reason": "abuse"}).json["status"] == "rejected"
+
+
+def test_after_a_day_only_an_admin_reverses(client: FlaskClient, work: Any, redis: Redis) -> None:
+    mod = new_moderator(client, "rec")
+    [cid] = pending(client, work, 1)
+    client.post(f"/v1/moderation/comments/{cid}/decision", headers=mod, json={"action": "reject", "reason": "spam"})
+    key = comment_key(cid)
+    decision = json.loads(redis.hget(key, "decision") or "{}")
+    decision["decided_ms"] -= 25 * 3600 * 1000
+    redis.hset(key, "decision", json.dumps(decision))
+    late = client.post(f"/v1/moderation/comments/{cid}/reversal", headers=mod, json={})
+    assert late.status_code == 403 and "24 hours" in late.json["message"]
+    r = client.post(f"/v1/moderation/comments/{cid}/reversal", headers=ADMIN_HEADERS, json={"note": "appeal"})
+    assert r.status_code == 200 and r.json["status"] == "pending_review"
 
 
 # ---- authors -----------------------------------------------------------------------------------

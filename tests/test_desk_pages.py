@@ -78,7 +78,9 @@ def test_comments_render_as_text_with_evidence_marked_and_a_strict_csp(client: F
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "&lt;b&gt;bold&lt;/b&gt;" in html
     assert '<mark class="profanity" title="profanity">idiot</mark>' in html
     assert '<mark class="profanity" title="profanity">حقير</mark>' in html
-    assert html.count('dir="auto"') >= 4
+    # Names and bodies are isolated for direction: an Arabic name or a stray control cannot reorder the line.
+    assert '<bdi>سارة</bdi>' in html and '<bdi>&lt;b&gt;bold&lt;/b&gt;</bdi>' in html
+    assert html.count('<p class="body" dir="auto"') == 2
     csp = r.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert "<script>" not in html.replace("<script src=", "")  # no inline script at all
@@ -160,7 +162,7 @@ def test_each_comment_on_the_page_shows_its_own_authors_history(client: FlaskCli
     client.post(f"/v1/moderation/comments/{first}/decision", headers=ADMIN_HEADERS, json={"action": "reject"})
     sign_in(client)
     html = client.get("/moderate").get_data(as_text=True)
-    rows = re.findall(r'<strong class="author" dir="auto">(Old|New)</strong>\s*<span class="history">([^<]*)</span>',
+    rows = re.findall(r'<strong class="author"><bdi>(Old|New)</bdi></strong>\s*<span class="history">([^<]*)</span>',
                       html)
     assert sorted(rows) == [("New", "0 approved · 0 rejected · 1 comment"),
                             ("Old", "0 approved · 1 rejected · 3 comments"),
@@ -190,3 +192,63 @@ def test_the_desk_shows_each_comments_language_and_filters_by_it(client: FlaskCl
     assert "مقال ممتاز" in arabic and "A careful and fair report" not in arabic
     assert '<option value="ar" selected>' in arabic
     assert "Nothing waiting" in client.get("/moderate?language=mixed").get_data(as_text=True)
+
+
+# ---- errors, sessions that end, undo, compression ----------------------------------------------
+
+def test_an_ended_session_answers_the_pages_script_with_json_and_a_dialog_signs_back_in(
+        client: FlaskClient, work: Any) -> None:
+    cid = submit(client).json["id"]
+    work()
+    csrf = sign_in(client)
+    client.post("/moderate/logout", data={"csrf": csrf})
+    body = {"ids": [cid], "action": "approve"}
+    r = client.post("/moderate/decide", json=body, headers={"X-CSRF-Token": csrf, "Accept": "application/json"})
+    assert r.status_code == 401 and r.json["error"] == "session_expired" and "sign in" in r.json["message"]
+    assert client.post("/moderate/session", json={"token": "nope"}).status_code == 401
+    assert client.post("/moderate/session", data={"token": ADMIN}).status_code == 415  # a form from anywhere: no
+    assert client.post("/moderate/session", json={"token": ADMIN},
+                       headers={"Origin": "https://evil.example"}).status_code == 403
+    again = client.post("/moderate/session", json={"token": ADMIN}, headers={"Origin": "http://localhost"})
+    assert again.status_code == 200 and again.json["moderator"] == "admin"
+    assert "HttpOnly" in again.headers["Set-Cookie"]
+    retried = client.post("/moderate/decide", json=body, headers={"X-CSRF-Token": again.json["csrf"]})
+    assert retried.json["results"] == [{"id": cid, "status": "published"}]
+
+
+def test_desk_errors_are_desk_pages_for_people_and_json_for_its_script(client: FlaskClient) -> None:
+    csrf = sign_in(client)
+    page = client.get("/moderate/nosuch")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert 'class="problem" role="alert"' in html and "Back to the queue" in html
+    stale = client.post("/moderate/decide", data={"ids": "x", "action": "approve", "csrf": "old"})
+    assert stale.status_code == 403 and "reload the page" in stale.get_data(as_text=True)
+    assert stale.mimetype == "text/html"
+    fetch = client.post("/moderate/reverse", json={"id": "nosuch"}, headers={"X-CSRF-Token": csrf})
+    assert fetch.status_code == 404 and fetch.json == {"error": "comment_not_found", "message": "No such comment."}
+
+
+def test_the_desk_undoes_its_own_decision(client: FlaskClient, work: Any) -> None:
+    cid = submit(client).json["id"]
+    work()
+    csrf = sign_in(client)
+    decided = client.post("/moderate/decide", json={"ids": [cid], "action": "approve"}, headers={"X-CSRF-Token": csrf})
+    assert decided.json["undo_seconds"] == 10
+    assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 1}
+    r = client.post("/moderate/reverse", json={"id": cid}, headers={"X-CSRF-Token": csrf})
+    assert r.json == {"id": cid, "status": "pending_review"}
+    assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 0}
+    assert cid in client.get("/moderate").get_data(as_text=True)
+
+
+def test_pages_and_the_script_are_compressed_for_browsers_that_take_gzip(client: FlaskClient) -> None:
+    import gzip
+
+    sign_in(client)
+    for path in ("/moderate", "/moderate/static/desk.js", "/moderate/static/desk.css"):
+        r = client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip", path
+        assert "Accept-Encoding" in r.headers["Vary"]
+        plain = client.get(path).get_data()
+        assert gzip.decompress(r.get_data()) == plain and len(r.get_data()) < len(plain) / 2

@@ -1,24 +1,105 @@
-// The desk's keyboard and claims. No inline scripts: the page's CSP allows only this file.
+// The desk's keyboard, claims, undo and sign-in dialog. No inline scripts: the page's CSP allows only this file.
 (function () {
   "use strict";
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content;
+  var waiting = [];  // actions held while the moderator signs in again: [resolve, reject, url, body]
 
+  // POST JSON; a failure rejects with the server's own message. An ended session opens the sign-in dialog and
+  // sends the same request again once the moderator is back.
   function post(url, body) {
     return fetch(url, {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf},
       body: JSON.stringify(body)
-    }).then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); });
+    }).then(function (r) {
+      var type = r.headers.get("Content-Type") || "";
+      var data = type.indexOf("application/json") === 0 ? r.json() : Promise.resolve(null);
+      return data.then(function (json) {
+        if (r.status === 401 && json && json.error === "session_expired") {
+          return new Promise(function (resolve, reject) {
+            waiting.push([resolve, reject, url, body]);
+            askToSignIn(json.message);
+          });
+        }
+        if (!r.ok || json === null) {
+          throw new Error((json && json.message) || "The server answered " + r.status + "; nothing was saved.");
+        }
+        return json;
+      });
+    }, function () { throw new Error("The desk cannot reach the server; nothing was saved. Check the connection."); });
   }
 
-  function toast(text) {
+  function askToSignIn(message) {
+    var dialog = document.getElementById("signin");
+    if (!dialog) { window.location.reload(); return; }
+    document.getElementById("signin-why").textContent = message;
+    document.getElementById("signin-error").textContent = "";
+    if (!dialog.open) { dialog.showModal(); }
+    document.getElementById("signin-token").focus();
+  }
+
+  function setUpSignIn() {
+    var dialog = document.getElementById("signin");
+    if (!dialog) { return; }
+    dialog.querySelector("form").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var field = document.getElementById("signin-token");
+      fetch("/moderate/session", {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "Accept": "application/json"},
+        body: JSON.stringify({token: field.value})
+      }).then(function (r) { return r.json().then(function (json) { return [r, json]; }); }).then(function (got) {
+        if (!got[0].ok) { document.getElementById("signin-error").textContent = got[1].message; return; }
+        csrf = got[1].csrf;
+        document.querySelectorAll('input[name="csrf"]').forEach(function (i) { i.value = csrf; });
+        field.value = "";
+        dialog.close();
+        var held = waiting;
+        waiting = [];
+        held.forEach(function (w) { post(w[2], w[3]).then(w[0], w[1]); });
+      }).catch(function () { document.getElementById("signin-error").textContent = "The server cannot be reached."; });
+    });
+    dialog.addEventListener("cancel", function () {
+      var held = waiting;
+      waiting = [];
+      held.forEach(function (w) { w[1](new Error("Not saved: you did not sign in again.")); });
+    });
+  }
+
+  var toastTimer = null;
+  // A status line: green for what worked, red (and announced at once) for what did not.
+  function toast(text, kind, action) {
     var t = document.getElementById("toast");
     if (!t) { return; }
     t.textContent = text;
+    t.className = kind === "error" ? "notice error-notice" : "notice";
+    t.setAttribute("role", kind === "error" ? "alert" : "status");
+    if (action) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "undo";
+      b.textContent = action.label;
+      b.addEventListener("click", action.run);
+      t.appendChild(document.createTextNode(" "));
+      t.appendChild(b);
+    }
     t.hidden = false;
+    if (toastTimer) { window.clearTimeout(toastTimer); }
+    toastTimer = action ? window.setTimeout(function () {
+      var b = t.querySelector("button.undo");
+      if (b) { b.remove(); }
+    }, action.seconds * 1000) : null;
+  }
+
+  function typing(target) {
+    var tag = (target.tagName || "").toLowerCase();
+    if (tag === "textarea" || tag === "select" || target.isContentEditable) { return true; }
+    if (tag !== "input") { return false; }
+    return ["checkbox", "radio", "button", "submit"].indexOf((target.type || "").toLowerCase()) === -1;
   }
 
   function ready() {
+    setUpSignIn();
     if (document.body.dataset.page !== "queue") { return; }
 
     // The page claims what it shows, so two moderators do not work on the same comment.
@@ -26,7 +107,7 @@
     if (claimForm && claimForm.dataset.autoclaim === "1") {
       var ids = Array.prototype.map.call(claimForm.querySelectorAll('input[name="ids"]'), function (i) { return i.value; });
       post(claimForm.action, {ids: ids}).then(function () { window.location.reload(); })
-        .catch(function (e) { toast("Could not claim: " + e.message); });
+        .catch(function (e) { toast("Could not claim these comments: " + e.message, "error"); });
       return;
     }
 
@@ -36,6 +117,8 @@
     if (reason) { reason.addEventListener("change", function () { window.localStorage.setItem("desk.reason", reason.value); }); }
 
     var current = 0;
+    var last = null;  // the latest decision, while it can be undone: {id, el, next, until}
+    var list = document.querySelector("ol.queue");
     function items() { return Array.prototype.slice.call(document.querySelectorAll("li.comment:not(.held)")); }
     function show(i) {
       var all = items();
@@ -45,6 +128,17 @@
       all[current].focus();
       all[current].scrollIntoView({block: "nearest"});
     }
+    function undo() {
+      if (!last || Date.now() > last.until) { toast("Nothing to undo: a decision can be undone for 10 seconds.", "error"); return; }
+      var was = last;
+      last = null;
+      post("/moderate/reverse", {id: was.id}).then(function () {
+        list.insertBefore(was.el, was.next && was.next.parentNode === list ? was.next : null);
+        current = items().indexOf(was.el);
+        toast("Undone: the comment is back on your desk.");
+        show(current);
+      }).catch(function (e) { toast("Not undone: " + e.message, "error"); });
+    }
     function decide(action, el) {
       el = el || items()[current];
       if (!el) { return; }
@@ -52,11 +146,37 @@
       if (action === "reject") { body.reason = reason ? reason.value : "other"; }
       post("/moderate/decide", body).then(function (data) {
         var result = data.results[0];
-        if (result.error) { toast(result.message); return; }
+        if (result.error) { toast("Not saved: " + result.message, "error"); return; }
+        last = {id: el.dataset.id, el: el, next: el.nextElementSibling, until: Date.now() + data.undo_seconds * 1000};
         el.remove();
-        toast((action === "approve" ? "Approved" : "Rejected (" + body.reason + ")") + ": " + result.status);
+        toast((action === "approve" ? "Approved" : "Rejected (" + body.reason + ")") + ": " + result.status + ".",
+              "ok", {label: "Undo (u)", run: undo, seconds: data.undo_seconds});
         show(current);
-      }).catch(function (e) { toast("Not saved: " + e.message); });
+      }).catch(function (e) { toast("Not saved: " + e.message, "error"); });
+    }
+
+    // Bulk decisions go through the same path as keys: an ended session asks to sign in and loses nothing.
+    var bulk = document.getElementById("bulk");
+    if (bulk) {
+      bulk.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var action = ev.submitter && ev.submitter.value === "reject" ? "reject" : "approve";
+        var boxes = Array.prototype.slice.call(bulk.querySelectorAll('li.comment input[type="checkbox"]:checked'));
+        if (!boxes.length) { toast("Select comments first: x, or their boxes.", "error"); return; }
+        var body = {ids: boxes.map(function (b) { return b.value; }), action: action};
+        if (action === "reject") { body.reason = reason ? reason.value : "other"; }
+        post("/moderate/decide", body).then(function (data) {
+          var failed = data.results.filter(function (r) { return r.error; });
+          data.results.forEach(function (r) {
+            var el = !r.error && list.querySelector('li.comment[data-id="' + CSS.escape(r.id) + '"]');
+            if (el) { el.remove(); }
+          });
+          var done = data.results.length - failed.length;
+          toast(done + " decided." + (failed.length ? " " + failed.length + " not saved: " + failed[0].message : ""),
+                failed.length ? "error" : "ok");
+          show(current);
+        }).catch(function (e) { toast("Not saved: " + e.message, "error"); });
+      });
     }
 
     // One click: the buttons on each comment.
@@ -69,8 +189,8 @@
     });
 
     document.addEventListener("keydown", function (ev) {
-      var tag = (ev.target.tagName || "").toLowerCase();
-      if (tag === "input" || tag === "select" || tag === "textarea" || ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
+      if (typing(ev.target) || ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
+      if (document.querySelector("dialog[open]")) { return; }
       var help = document.getElementById("help");
       if (ev.key === "?") { help.hidden = !help.hidden; ev.preventDefault(); return; }
       if (ev.key === "Escape") { help.hidden = true; return; }
@@ -78,11 +198,16 @@
       else if (ev.key === "k") { show(current - 1); }
       else if (ev.key === "a") { decide("approve"); }
       else if (ev.key === "r") { decide("reject"); }
+      else if (ev.key === "u") { undo(); }
       else if (ev.key === "x") {
         var box = items()[current] && items()[current].querySelector('input[type="checkbox"]');
         if (box) { box.checked = !box.checked; }
       } else { return; }
       ev.preventDefault();
+    });
+    // A click on a checkbox moves the keyboard's place to that comment, and keys go on working.
+    document.querySelectorAll('li.comment input[type="checkbox"]').forEach(function (box) {
+      box.addEventListener("change", function () { current = Math.max(0, items().indexOf(box.closest("li.comment"))); show(current); });
     });
     show(0);
   }
