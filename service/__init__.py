@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "POLICY_FILE": "",
     "SITE_CALLBACKS": "",
     "LEASE_SECONDS": 300,
+    "DESK_POLL_SECONDS": 15,  # how often an open desk page renews its claims and looks for changes
     "WEBHOOK_RETRY_INTERVALS": "",
     "MAX_BACKLOG": 100_000,
     # Defaults written once, in Settings.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
@@ -218,21 +218,45 @@ def _age(ms: int) -> str:
     return f"{seconds}s"
 
 
+FILTERS = ("site", "article_id", "flag", "language")
+PAGE = 20
+
+
+def queue_filters(source: Mapping[str, Any]) -> dict[str, str]:
+    """The queue's filters from a query string or the page's poll, checked against this moderator's scope."""
+    filters = {k: str(source[k]) for k in FILTERS if source.get(k)}
+    if "site" in filters and not (filters["site"] in settings().sites and g.moderator.sees(filters["site"])):
+        raise ModerationError("That is not one of your sites.")
+    if filters.get("language") not in (None, *policy.LANGUAGES):
+        raise ModerationError("Screening finds only ar, en or mixed.")
+    return filters
+
+
+def workable(filters: Mapping[str, str], cursor: str | None) -> tuple[list[Comment], str | None]:
+    """A page of pending comments that are free or this moderator's: another's claims are skipped, not shown
+    greyed out, reading on (a few pages at most) so that a second moderator still gets a full page."""
+    out: list[Comment] = []
+    for _ in range(5):
+        comments, cursor = store().queue_page(limit=PAGE, cursor=cursor, site=filters.get("site"),
+                                              article_id=filters.get("article_id"), flag=filters.get("flag"),
+                                              sites=g.moderator.sites, language=filters.get("language"))
+        held = desk().claims(c.id for c in comments)
+        out += [c for c in comments if c.id not in held or held[c.id].moderator == g.moderator.name]
+        if len(out) >= PAGE or cursor is None:
+            break
+    return out, cursor
+
+
 @bp.get("")
 @signed_in()
 def queue() -> str:
     """Pending comments, highest risk first, with filters and paging; the page claims what it shows."""
-    filters = {k: request.args[k] for k in ("site", "article_id", "flag", "language") if request.args.get(k)}
+    error = None
     try:
-        if "site" in filters and not g.moderator.sees(filters["site"]):
-            raise ModerationError("not one of this moderator's sites")
-        if filters.get("language") not in (None, *policy.LANGUAGES):
-            raise ModerationError("not a language screening finds")
-        comments, cursor = store().queue_page(limit=20, cursor=request.args.get("cursor"), site=filters.get("site"),
-                                              article_id=filters.get("article_id"), flag=filters.get("flag"),
-                                              sites=g.moderator.sites, language=filters.get("language"))
-    except ModerationError:
-        comments, cursor = [], None
+        filters = queue_filters(request.args)
+        comments, cursor = workable(filters, request.args.get("cursor"))
+    except ModerationError as err:
+        filters, comments, cursor, error = {}, [], None, err.message
     held = desk().claims(c.id for c in comments)
     histories = desk().author_histories(comments, recent=0)
     items = []
@@ -242,8 +266,28 @@ def queue() -> str:
                       "claim": claim, "mine": bool(claim and claim.moderator == g.moderator.name),
                       "history": histories[c.id]})
     autoclaim = any(i["claim"] is None for i in items)
-    return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim,
-                sites=sorted(s for s in settings().sites if g.moderator.sees(s)), done=request.args.get("done"))
+    return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim, error=error,
+                sites=sorted(s for s in settings().sites if g.moderator.sees(s)), done=request.args.get("done"),
+                poll_seconds=int(current_app.config["DESK_POLL_SECONDS"]))
+
+
+@bp.post("/poll")
+@signed_in()
+def poll() -> Any:
+    """What changed under the open page: its leases renewed, each shown comment's state (decided or taken
+    elsewhere), and how many comments matching its filters wait that it does not show."""
+    data = request.get_json(silent=True) or {}
+    ids = [str(i) for i in data.get("ids") or []][:100]
+    renewed = set(desk().claim_ids(g.moderator, ids))
+    held = desk().claims(ids)
+    comments = {c.id: c for c in store().get_many(ids) if g.moderator.sees(c.site)}
+    first, _ = workable(queue_filters(data.get("filters") or {}), None)
+    return jsonify({
+        "comments": {cid: {"status": comments[cid].status if cid in comments else "gone",
+                           "holder": held[cid].moderator if cid in held else None,
+                           "mine": cid in renewed} for cid in ids},
+        "new": len([c for c in first if c.id not in ids]),
+    })
 
 
 @bp.post("/claim")

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,16 @@ def chromium() -> str:
 @pytest.fixture()
 def live(redis_server: RedisServer, redis: Any) -> Iterator[tuple[str, Any]]:
     """The app on a real port, as a browser needs it."""
-    app = make_app(redis_server.url)
+    yield from _serve(make_app(redis_server.url))
+
+
+@pytest.fixture()
+def live_fast(redis_server: RedisServer, redis: Any) -> Iterator[tuple[str, Any]]:
+    """The app with a page that polls every second and leases of three seconds: a shift in fast motion."""
+    yield from _serve(make_app(redis_server.url, DESK_POLL_SECONDS=1, LEASE_SECONDS=3))
+
+
+def _serve(app: Any) -> Iterator[tuple[str, Any]]:
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -316,3 +326,37 @@ def test_readable_on_a_phone_in_light_and_dark(live: tuple[str, Any], browser: A
     assert "Admingnp.exe" in names and "سارة" in names
     langs = {el.get_attribute("lang") for el in browser.find_elements(By.CSS_SELECTOR, "p.body")}
     assert {"ar", "en"} <= langs
+
+
+def test_the_open_page_keeps_its_claims_and_shows_what_changed_elsewhere(live_fast: tuple[str, Any], browser: Any,
+                                                                         work: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, app = live_fast
+    client = app.test_client()
+    ids = [submit(client, payload(f"Budget comment {i}.", author={"name": f"S{i}", "email": f"s{i}@example.com"})
+                  ).json["id"] for i in range(3)]
+    work()
+    sign_in(browser, base)
+    assert browser.execute_script("return document.visibilityState") == "visible"
+    time.sleep(4.5)  # longer than the 3 s lease: the page renewed it
+    holders = {cid: client.get(f"/v1/moderation/comments/{cid}", headers={"Authorization": f"Bearer {ADMIN}"}
+                               ).json["claim"] for cid in ids}
+    assert all(h and h["moderator"] == "admin" for h in holders.values()), holders
+    # Decided by someone else, and a new comment arrives: both show without a reload.
+    client.post(f"/v1/moderation/comments/{ids[0]}/decision", headers={"Authorization": f"Bearer {ADMIN}"},
+                json={"action": "reject", "reason": "spam"})
+    late = submit(client, payload("A late comment with www.spam-pills.com in it",
+                                  author={"name": "Late", "email": "late@example.com"})).json["id"]
+    work()
+    card = browser.find_element(By.CSS_SELECTOR, f'li.comment[data-id="{ids[0]}"]')
+    wait_for(lambda: "Decided elsewhere: rejected" in card.text)
+    assert card.find_element(By.CSS_SELECTOR, "button.act").get_attribute("disabled") is not None
+    fresh = browser.find_element(By.ID, "fresh")
+    wait_for(lambda: fresh.is_displayed() and "1 new comment waits" in fresh.text)
+    browser.save_screenshot(str(ARTIFACTS / "live-changes.png"))
+    # 'n' takes the next batch: the new comment, claimed for this moderator.
+    browser.find_element(By.TAG_NAME, "body").send_keys("n")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, f'li.comment[data-id="{late}"]'))
+    wait_for(lambda: (client.get(f"/v1/moderation/comments/{late}", headers={"Authorization": f"Bearer {ADMIN}"}
+                                 ).json["claim"] or {}).get("moderator") == "admin")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -87,7 +88,8 @@ def test_comments_render_as_text_with_evidence_marked_and_a_strict_csp(client: F
     assert ' style="' not in html
 
 
-def test_the_page_claims_what_it_shows_and_shows_what_others_hold(client: FlaskClient, app: Any, work: Any) -> None:
+def test_the_page_claims_what_it_shows_and_leaves_out_what_others_hold(client: FlaskClient, app: Any,
+                                                                       work: Any) -> None:
     ids = [submit(client, payload(f"c{i}", author={"name": "N", "email": f"n{i}@example.com"})).json["id"]
            for i in range(3)]
     work()
@@ -96,7 +98,8 @@ def test_the_page_claims_what_it_shows_and_shows_what_others_hold(client: FlaskC
     other.post("/v1/moderation/claims", headers={"Authorization": f"Bearer {r.json['token']}"}, json={"limit": 1})
     csrf = sign_in(client)
     page = client.get("/moderate").get_data(as_text=True)
-    assert 'data-autoclaim="1"' in page and "held by zed" in page
+    assert 'data-autoclaim="1"' in page and "held by zed" not in page  # a second moderator gets free comments
+    assert [cid in page for cid in ids] == [False, True, True]
     claimed = client.post("/moderate/claim", data={"ids": ids, "csrf": csrf}, headers={"Accept": "application/json"})
     assert sorted(claimed.json["claimed"]) == sorted(ids[1:])  # not the one zed holds
     page = client.get("/moderate").get_data(as_text=True)
@@ -191,7 +194,8 @@ def test_the_desk_shows_each_comments_language_and_filters_by_it(client: FlaskCl
     arabic = client.get("/moderate?language=ar").get_data(as_text=True)
     assert "مقال ممتاز" in arabic and "A careful and fair report" not in arabic
     assert '<option value="ar" selected>' in arabic
-    assert "Nothing waiting" in client.get("/moderate?language=mixed").get_data(as_text=True)
+    empty = client.get("/moderate?language=mixed").get_data(as_text=True)
+    assert "No pending comment matches" in empty and "Nothing waiting" not in empty
 
 
 # ---- errors, sessions that end, undo, compression ----------------------------------------------
@@ -252,3 +256,41 @@ def test_pages_and_the_script_are_compressed_for_browsers_that_take_gzip(client:
         assert "Accept-Encoding" in r.headers["Vary"]
         plain = client.get(path).get_data()
         assert gzip.decompress(r.get_data()) == plain and len(r.get_data()) < len(plain) / 2
+
+
+def test_the_pages_poll_renews_its_claims_and_reports_what_changed(redis_server: Any, redis: Any, work: Any) -> None:
+    from tests.conftest import make_app
+
+    client = make_app(redis_server.url, LEASE_SECONDS=2).test_client()
+    ids = [submit(client, payload(f"c{i}", author={"name": "N", "email": f"p{i}@example.com"})).json["id"]
+           for i in range(3)]
+    work()
+    csrf = sign_in(client)
+    headers = {"X-CSRF-Token": csrf, "Accept": "application/json"}
+    assert sorted(client.post("/moderate/claim", json={"ids": ids}, headers=headers).json["claimed"]) == sorted(ids)
+    client.post(f"/v1/moderation/comments/{ids[0]}/decision", headers=ADMIN_HEADERS,
+                json={"action": "reject", "reason": "spam"})
+    fresh = submit(client, payload("a late comment", author={"name": "L", "email": "late@example.com"})).json["id"]
+    work()
+    time.sleep(1.5)  # most of the 2 s lease gone
+    r = client.post("/moderate/poll", json={"ids": ids, "filters": {}}, headers=headers)
+    assert r.json["comments"][ids[0]] == {"status": "rejected", "holder": None, "mine": False}
+    assert r.json["comments"][ids[1]] == {"status": "pending_review", "holder": "admin", "mine": True}
+    assert r.json["new"] == 1
+    time.sleep(1.0)  # past the first lease's end: still held, because the poll renewed it
+    held = client.get(f"/v1/moderation/comments/{ids[1]}", headers=ADMIN_HEADERS).json["claim"]
+    assert held and held["moderator"] == "admin"
+    assert fresh not in ids
+    bad = client.post("/moderate/poll", json={"ids": ids, "filters": {"language": "fr"}}, headers=headers)
+    assert bad.status_code == 400 and "ar, en or mixed" in bad.json["message"]
+
+
+def test_a_mistyped_filter_says_so(client: FlaskClient, work: Any) -> None:
+    submit(client)
+    work()
+    sign_in(client)
+    html = client.get("/moderate?article_id=artcle-1").get_data(as_text=True)
+    assert "No pending comment matches" in html and "article id “<bdi>artcle-1</bdi>”" in html
+    assert "Good work" not in html
+    wrong = client.get("/moderate?site=nosuch").get_data(as_text=True)
+    assert 'role="alert">That is not one of your sites.' in wrong

@@ -155,6 +155,40 @@
       }).catch(function (e) { toast("Not saved: " + e.message, "error"); });
     }
 
+    // While the page is open and visible it renews its claims and marks what changed elsewhere.
+    function lose(el, text) {
+      if (el.classList.contains("gone")) { return; }
+      var wasCurrent = el.classList.contains("current");
+      el.classList.add("held", "gone");
+      el.classList.remove("current");
+      el.querySelectorAll("button, input").forEach(function (b) { b.disabled = true; });
+      var note = document.createElement("span");
+      note.className = "lost";
+      note.setAttribute("role", "status");
+      note.textContent = text;
+      el.querySelector(".meta").appendChild(note);
+      if (wasCurrent) { show(current); }
+    }
+    function poll() {
+      if (document.visibilityState !== "visible" || document.querySelector("dialog[open]")) { return; }
+      var shown = items().map(function (el) { return el.dataset.id; });
+      var filters = JSON.parse(list.dataset.filters || "{}");
+      post("/moderate/poll", {ids: shown, filters: filters}).then(function (data) {
+        Object.keys(data.comments).forEach(function (id) {
+          var state = data.comments[id];
+          var el = list.querySelector('li.comment[data-id="' + CSS.escape(id) + '"]');
+          if (!el) { return; }
+          if (state.status !== "pending_review") { lose(el, "Decided elsewhere: " + state.status.replace("_", " ")); }
+          else if (state.holder && !state.mine) { lose(el, "Taken by " + state.holder); }
+        });
+        var fresh = document.getElementById("fresh");
+        fresh.hidden = !data["new"];
+        fresh.querySelector("span").textContent = data["new"] + (data["new"] === 1 ? " new comment waits" : " new comments wait") + " beyond this page.";
+      }).catch(function (e) { toast("Could not refresh the queue: " + e.message, "error"); });
+    }
+    window.setInterval(poll, Number(document.body.dataset.pollSeconds || 15) * 1000);
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") { poll(); } });
+
     // Bulk decisions go through the same path as keys: an ended session asks to sign in and loses nothing.
     var bulk = document.getElementById("bulk");
     if (bulk) {
@@ -199,6 +233,7 @@
       else if (ev.key === "a") { decide("approve"); }
       else if (ev.key === "r") { decide("reject"); }
       else if (ev.key === "u") { undo(); }
+      else if (ev.key === "n") { window.location.assign(document.getElementById("next-batch").href); }
       else if (ev.key === "x") {
         var box = items()[current] && items()[current].querySelector('input[type="checkbox"]');
         if (box) { box.checked = !box.checked; }
