@@ -96,6 +96,19 @@ class Bans:
         found = [json.loads(r) for r in records if r]
         return [b for b in found if sites is None or b.get("site") in sites]
 
+    def in_force(self, email: str, ip: str | None, site: str) -> list[dict[str, Any]]:
+        """The bans that stop this author (by email or address) on `site`, each with its `until_ms` (None: never
+        ends): what the desk shows beside a comment."""
+        return self.in_force_many([(email, ip, site)])[0]
+
+    def in_force_many(self, authors: list[tuple[str, str | None, str]]) -> list[list[dict[str, Any]]]:
+        """`in_force` for each (email, address, site), in one round trip: a queue page's worth."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for email, ip, site in authors:
+                pipe.mget(self.check_keys(email, ip, site))
+            found = pipe.execute()
+        return [[json.loads(r) for r in records if r] for records in found]
+
     @staticmethod
     def check_keys(email: str, ip: str | None, site: str) -> list[str]:
         """The keys whose existence means this submission to `site` is banned (read by the intake's script)."""

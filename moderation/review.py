@@ -330,6 +330,48 @@ class Desk:
                 except WatchError:
                     continue
 
+    def thread(self, comment: Comment) -> dict[str, Any]:
+        """The comment's parent and replies, each with its state: the context a decision needs."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.smembers(replies_key(comment.id))
+            [reply_ids] = pipe.execute()
+        parent = self._comments([comment.parent_id]) if comment.parent_id else []
+        replies = sorted(self._comments(reply_ids), key=lambda c: c.created_ms)
+        return {"parent": parent[0] if parent else None, "replies": replies}
+
+    def author_recent(self, comment: Comment, limit: int = 10) -> list[Comment]:
+        """The author's latest other comments on the site, newest first, with their decisions."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrevrange(author_comments_key(comment.site, comment.author_email), 0, limit)
+            [ids] = pipe.execute()
+        return [c for c in self._comments(ids) if c.id != comment.id][:limit]
+
+    def _comments(self, ids: Iterable[str]) -> list[Comment]:
+        with self.redis.pipeline(transaction=False) as pipe:
+            for cid in ids:
+                pipe.hgetall(comment_key(cid))
+            return [Comment.from_hash(h) for h in pipe.execute() if h]
+
+    def reject_author_pending(self, comment: Comment, *, moderator: Moderator, reason: str,
+                              note: str | None = None) -> dict[str, list[str]]:
+        """Reject every pending comment of `comment`'s author on its site (the one in hand too), as a ban from
+        the desk does; those another moderator holds are left to them and listed."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zrange(author_comments_key(comment.site, comment.author_email), 0, -1)
+            [ids] = pipe.execute()
+        out: dict[str, list[str]] = {"rejected": [], "held_by_others": []}
+        for c in self._comments(ids):
+            if c.status != policy.PENDING_REVIEW:
+                continue
+            try:
+                self.decide(c.id, action="reject", reason=reason, note=note, moderator=moderator)
+                out["rejected"].append(c.id)
+            except Conflict:
+                out["held_by_others"].append(c.id)
+            except NotPending:
+                continue
+        return out
+
     # ---- helpers inside transactions -------------------------------------------------------
 
     @staticmethod

@@ -11,7 +11,7 @@ import gzip
 import hmac
 import secrets
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -31,7 +31,7 @@ from marshmallow import ValidationError
 
 from moderation import audit, policy
 from moderation.bans import ban_site
-from moderation.errors import ModerationError, Unauthorized
+from moderation.errors import CommentNotFound, ModerationError, Unauthorized
 from moderation.review import UNDO_SECONDS
 from moderation.schemas import BanIn
 from moderation.sessions import Session, Sessions
@@ -259,16 +259,87 @@ def queue() -> str:
         filters, comments, cursor, error = {}, [], None, err.message
     held = desk().claims(c.id for c in comments)
     histories = desk().author_histories(comments, recent=0)
+    banned = bans().in_force_many([(c.author_email, c.client_ip, c.site) for c in comments])
     items = []
-    for c in comments:
+    for c, author_bans in zip(comments, banned, strict=True):
         claim = held.get(c.id)
         items.append({"c": c, "segments": segments(c), "age": _age(c.created_ms),
                       "claim": claim, "mine": bool(claim and claim.moderator == g.moderator.name),
-                      "history": histories[c.id]})
+                      "history": histories[c.id], "bans": author_bans})
     autoclaim = any(i["claim"] is None for i in items)
     return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim, error=error,
                 sites=sorted(s for s in settings().sites if g.moderator.sees(s)), done=request.args.get("done"),
                 poll_seconds=int(current_app.config["DESK_POLL_SECONDS"]))
+
+
+def visible_comment(comment_id: str) -> Comment:
+    comment = store().get(comment_id)
+    if not g.moderator.sees(comment.site):
+        raise CommentNotFound()
+    return comment
+
+
+def context(comment: Comment) -> dict[str, Any]:
+    """What the author and context panel shows: the thread, the author (email and address, to moderators of the
+    site only: the desk shows no other site's comments), their latest comments with decisions, their bans."""
+    return {"c": comment, "thread": desk().thread(comment), "recent": desk().author_recent(comment),
+            "history": desk().author_histories([comment], recent=0)[comment.id],
+            "bans": bans().in_force(comment.author_email, comment.client_ip, comment.site),
+            "ban_days": BAN_DAYS}
+
+
+BAN_DAYS = ((1, "1 day"), (7, "7 days"), (30, "30 days"), (0, "for good"))
+
+
+@bp.get("/comments/<comment_id>")
+@signed_in()
+def comment_page(comment_id: str) -> str:
+    """One comment with its author and context panel: the page behind `o` without script, and a link to share."""
+    comment = visible_comment(comment_id)
+    claim = desk().claims([comment.id]).get(comment.id)
+    item = {"c": comment, "segments": segments(comment), "age": _age(comment.created_ms), "claim": claim,
+            "mine": bool(claim and claim.moderator == g.moderator.name),
+            "history": desk().author_histories([comment], recent=0)[comment.id]}
+    return page("comment.html", item=item, **context(comment))
+
+
+@bp.get("/comments/<comment_id>/panel")
+@signed_in()
+def panel(comment_id: str) -> str:
+    """The author and context panel alone, for the queue page to show beside the comment (`o`)."""
+    return render_template("desk/panel.html", session=g.session, **context(visible_comment(comment_id)))
+
+
+@bp.post("/ban-author")
+@signed_in()
+def ban_author() -> Any:
+    """Ban a comment's author (by email, on its site) and reject their pending comments there: one action (`b`)."""
+    data = request.get_json(silent=True) or request.form
+    comment = visible_comment(str(data.get("id") or ""))
+    days = int(data.get("days") or 0)
+    if days not in {d for d, _ in BAN_DAYS}:
+        raise ModerationError("Choose a ban of 1, 7 or 30 days, or for good.")
+    reason = str(data.get("reason") or "").strip()[:200] or None
+    until = int((datetime.now(UTC) + timedelta(days=days)).timestamp() * 1000) if days else None
+    ban = bans().create(email=comment.author_email, ip=None, until_ms=until, reason=reason, actor=g.moderator.name,
+                        site=comment.site)
+    result = desk().reject_author_pending(comment, moderator=g.moderator, reason="abuse", note=reason)
+    body = {"ban": {"until_ms": ban["until_ms"], "until": _when(ban["until_ms"])}, **result}
+    if request.is_json:
+        return jsonify(body)
+    return redirect(url_for("desk.comment_page", comment_id=comment.id))
+
+
+def _when(ms: int | None) -> str:
+    """A time as a moderator reads it: a date and a time of day, in UTC."""
+    if not ms:
+        return "for good"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@bp.app_template_filter("when")
+def when_filter(ms: int | None) -> str:
+    return _when(ms)
 
 
 @bp.post("/poll")

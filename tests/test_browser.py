@@ -360,3 +360,36 @@ def test_the_open_page_keeps_its_claims_and_shows_what_changed_elsewhere(live_fa
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, f'li.comment[data-id="{late}"]'))
     wait_for(lambda: (client.get(f"/v1/moderation/comments/{late}", headers={"Authorization": f"Bearer {ADMIN}"}
                                  ).json["claim"] or {}).get("moderator") == "admin")
+
+
+def test_o_opens_the_author_panel_and_b_bans_and_rejects_their_pending(live: tuple[str, Any], browser: Any,
+                                                                      work: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    base, app = live
+    client = app.test_client()
+    troll = {"name": "خالد", "email": "khalid@example.com"}
+    ids = [submit(client, payload(text, author=troll)).json["id"]
+           for text in ("يا كلب، أنت حقير", "You idiot, you moron", "اسكت يا حمار")]
+    calm = submit(client, payload("A calm and fair comment.", author={"name": "C", "email": "c@example.com"})).json["id"]
+    work()
+    sign_in(browser, base)
+    body = browser.find_element(By.TAG_NAME, "body")
+    first = browser.find_elements(By.CSS_SELECTOR, "li.comment")[0].get_attribute("data-id")
+    assert first in ids
+    body.send_keys("o")
+    panel = browser.find_element(By.ID, "panel")
+    wait_for(lambda: panel.is_displayed() and "khalid@example.com" in panel.text)
+    assert "203.0.113.7" in panel.text and "Not banned" in panel.text
+    browser.save_screenshot(str(ARTIFACTS / "author-panel.png"))
+    body.send_keys(Keys.ESCAPE)
+    wait_for(lambda: not panel.is_displayed())
+    body.send_keys("b")
+    wait_for(lambda: panel.is_displayed() and browser.switch_to.active_element.text.startswith("Ban and reject"))
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(lambda: all(status(client, cid) == "rejected" for cid in ids))
+    toast = browser.find_element(By.ID, "toast")
+    wait_for(lambda: "Banned until" in toast.text and "3 pending comments rejected" in toast.text)
+    assert [c.get_attribute("data-id") for c in browser.find_elements(By.CSS_SELECTOR, "li.comment")] == [calm]
+    assert status(client, calm) == "pending_review"

@@ -294,3 +294,71 @@ def test_a_mistyped_filter_says_so(client: FlaskClient, work: Any) -> None:
     assert "Good work" not in html
     wrong = client.get("/moderate?site=nosuch").get_data(as_text=True)
     assert 'role="alert">That is not one of your sites.' in wrong
+
+
+# ---- the author and context panel, and banning from it -----------------------------------------
+
+def test_the_panel_shows_the_thread_the_author_and_their_decided_comments(client: FlaskClient, work: Any) -> None:
+    troll = {"name": "Troll \u202eenoyna", "email": "troll@example.com"}
+    parent = submit(client, payload("The parent comment.", author={"name": "P", "email": "p@example.com"})).json["id"]
+    earlier = submit(client, payload("An earlier rude one", author=troll)).json["id"]
+    reply = submit(client, payload("A reply from the troll", author=troll, parent_id=parent)).json["id"]
+    answer = submit(client, payload("An answer to the troll", parent_id=reply)).json["id"]
+    work()
+    client.post(f"/v1/moderation/comments/{parent}/decision", headers=ADMIN_HEADERS, json={"action": "approve"})
+    client.post(f"/v1/moderation/comments/{earlier}/decision", headers=ADMIN_HEADERS,
+                json={"action": "reject", "reason": "abuse", "note": "second warning"})
+    sign_in(client)
+    html = client.get(f"/moderate/comments/{reply}/panel").get_data(as_text=True)
+    assert "<bdi>troll@example.com</bdi>" in html and "203.0.113.7" in html and "Not banned" in html
+    thread = html[html.index('<ol class="thread">'):html.index("</ol>")]
+    assert thread.index("The parent comment.") < thread.index("A reply from the troll") < thread.index(
+        "An answer to the troll")
+    assert '<li class="state-published"><span class="state">published</span>' in thread
+    assert '<li class="reply state-pending_review"><span class="state">pending review</span>' in thread
+    recent = html[html.index('<ul class="recent">'):]
+    assert "rejected</span> by admin (abuse) · note: “<bdi>second warning</bdi>”" in recent
+    assert "An earlier rude one" in recent and answer not in recent
+    page = client.get(f"/moderate/comments/{reply}").get_data(as_text=True)
+    assert 'class="panel"' in page and f'data-id="{reply}"' in page and "Back to the queue" in page
+
+
+def test_ban_and_reject_pending_in_one_action(client: FlaskClient, app: Any, work: Any) -> None:
+    troll = {"name": "T", "email": "troll@example.com"}
+    ids = [submit(client, payload(f"rude {i}", author=troll)).json["id"] for i in range(3)]
+    bystander = submit(client, payload("a fair comment", author={"name": "F", "email": "f@example.com"})).json["id"]
+    work()
+    zed = app.test_client()
+    token = zed.post("/v1/moderation/moderators", headers=ADMIN_HEADERS, json={"name": "zed"}).json["token"]
+    zed.post("/moderate/claim", json={"ids": [ids[1]]},
+             headers={"X-CSRF-Token": sign_in(zed, token), "Accept": "application/json"})
+    mia = client.post("/v1/moderation/moderators", headers=ADMIN_HEADERS, json={"name": "mia"}).json["token"]
+    csrf = sign_in(client, mia)  # not an admin: another moderator's claim holds against her
+    zeds = [cid for cid in ids if (client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json["claim"]
+                                   or {}).get("moderator") == "zed"]
+    r = client.post("/moderate/ban-author", json={"id": ids[0], "days": 7, "reason": "threats"},
+                    headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200 and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", r.json["ban"]["until"])
+    assert sorted(r.json["rejected"] + r.json["held_by_others"]) == sorted(ids)
+    assert r.json["held_by_others"] == zeds == [ids[1]]
+    for cid in r.json["rejected"]:
+        detail = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
+        assert detail["status"] == "rejected" and detail["decision"]["note"] == "threats"
+    assert client.get(f"/v1/sites/demo/comments/{bystander}").json["status"] == "pending_review"
+    refused = submit(client, payload("let me back in", author=troll))
+    assert (refused.status_code, refused.json["error"]) == (403, "author_banned")
+    bans_page = client.get("/moderate/bans").get_data(as_text=True)
+    assert r.json["ban"]["until"] in bans_page
+    panel = client.get(f"/moderate/comments/{ids[0]}/panel").get_data(as_text=True)
+    assert f"Banned (email) until {r.json['ban']['until']}" in panel and "“<bdi>threats</bdi>”" in panel
+    bad = client.post("/moderate/ban-author", json={"id": ids[0], "days": 3}, headers={"X-CSRF-Token": csrf})
+    assert bad.status_code == 400 and "1, 7 or 30 days" in bad.json["message"]
+
+
+def test_another_sites_comment_has_no_panel(client: FlaskClient, work: Any) -> None:
+    cid = submit(client).json["id"]
+    work()
+    r = client.post("/v1/moderation/moderators", headers=ADMIN_HEADERS, json={"name": "ola", "sites": ["other"]})
+    sign_in(client, r.json["token"])
+    assert client.get(f"/moderate/comments/{cid}/panel").status_code == 404
+    assert client.get(f"/moderate/comments/{cid}").status_code == 404

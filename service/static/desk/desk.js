@@ -6,25 +6,30 @@
 
   // POST JSON; a failure rejects with the server's own message. An ended session opens the sign-in dialog and
   // sends the same request again once the moderator is back.
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf},
-      body: JSON.stringify(body)
-    }).then(function (r) {
+  function post(url, body) { return send(url, body); }
+
+  // A GET of a piece of page (the author panel), with the same handling of ended sessions; resolves to its HTML.
+  function getHTML(url) { return send(url, undefined); }
+
+  function send(url, body) {
+    var options = {method: body === undefined ? "GET" : "POST", credentials: "same-origin",
+                   headers: {"Accept": body === undefined ? "application/json;q=1, text/html;q=0.9" : "application/json",
+                             "X-CSRF-Token": csrf}};
+    if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
+    return fetch(url, options).then(function (r) {
       var type = r.headers.get("Content-Type") || "";
-      var data = type.indexOf("application/json") === 0 ? r.json() : Promise.resolve(null);
-      return data.then(function (json) {
-        if (r.status === 401 && json && json.error === "session_expired") {
+      var json = type.indexOf("application/json") === 0;
+      return (json ? r.json() : r.text()).then(function (data) {
+        if (r.status === 401 && json && data.error === "session_expired") {
           return new Promise(function (resolve, reject) {
             waiting.push([resolve, reject, url, body]);
-            askToSignIn(json.message);
+            askToSignIn(data.message);
           });
         }
-        if (!r.ok || json === null) {
-          throw new Error((json && json.message) || "The server answered " + r.status + "; nothing was saved.");
+        if (!r.ok || (body !== undefined && !json)) {
+          throw new Error((json && data.message) || "The server answered " + r.status + "; nothing was saved.");
         }
-        return json;
+        return data;
       });
     }, function () { throw new Error("The desk cannot reach the server; nothing was saved. Check the connection."); });
   }
@@ -56,7 +61,7 @@
         dialog.close();
         var held = waiting;
         waiting = [];
-        held.forEach(function (w) { post(w[2], w[3]).then(w[0], w[1]); });
+        held.forEach(function (w) { send(w[2], w[3]).then(w[0], w[1]); });
       }).catch(function () { document.getElementById("signin-error").textContent = "The server cannot be reached."; });
     });
     dialog.addEventListener("cancel", function () {
@@ -186,7 +191,58 @@
         fresh.querySelector("span").textContent = data["new"] + (data["new"] === 1 ? " new comment waits" : " new comments wait") + " beyond this page.";
       }).catch(function (e) { toast("Could not refresh the queue: " + e.message, "error"); });
     }
-    window.setInterval(poll, Number(document.body.dataset.pollSeconds || 15) * 1000);
+    var pollSeconds = Number(document.body.dataset.pollSeconds || 15);
+    if (pollSeconds > 0) { window.setInterval(poll, pollSeconds * 1000); }
+
+    // The author and context panel: the thread, the author's details, history and bans; a ban from there.
+    var panel = document.getElementById("panel");
+    function openPanel(el, focusBan) {
+      var link = el && el.querySelector("a.context");
+      if (!link || !panel) { return; }
+      getHTML(link.dataset.panel).then(function (html) {
+        panel.innerHTML = html;  // rendered by the server's escaping templates, like the page itself
+        panel.hidden = false;
+        document.body.classList.add("with-panel");
+        wirePanel(el);
+        var target = focusBan ? panel.querySelector(".ban-form button") : panel.querySelector("h2");
+        if (target) { target.setAttribute("tabindex", target.tagName === "H2" ? "-1" : "0"); target.focus(); }
+      }).catch(function (e) { toast("Could not open the panel: " + e.message, "error"); });
+    }
+    function closePanel() {
+      if (!panel || panel.hidden) { return false; }
+      panel.hidden = true;
+      document.body.classList.remove("with-panel");
+      show(current);
+      return true;
+    }
+    function wirePanel(el) {
+      var form = panel.querySelector(".ban-form");
+      if (!form) { return; }
+      form.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var body = {id: form.elements.id.value, days: Number(form.elements.days.value), reason: form.elements.reason.value};
+        post("/moderate/ban-author", body).then(function (data) {
+          data.rejected.forEach(function (id) {
+            var card = list.querySelector('li.comment[data-id="' + CSS.escape(id) + '"]');
+            if (card) { card.remove(); }
+          });
+          var left = data.held_by_others.length ? " " + data.held_by_others.length + " held by other moderators are left to them." : "";
+          toast("Banned " + (data.ban.until_ms ? "until " + data.ban.until : "for good") + "; " + data.rejected.length +
+                " pending comment" + (data.rejected.length === 1 ? "" : "s") + " rejected." + left, left ? "error" : "ok");
+          closePanel();
+        }).catch(function (e) { toast("Not banned: " + e.message, "error"); });
+      });
+    }
+    document.querySelectorAll("li.comment a.context").forEach(function (link) {
+      link.addEventListener("click", function (ev) {
+        if (!panel) { return; }
+        ev.preventDefault();
+        var el = link.closest("li.comment");
+        current = Math.max(0, items().indexOf(el));
+        show(current);
+        openPanel(el, false);
+      });
+    });
     document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") { poll(); } });
 
     // Bulk decisions go through the same path as keys: an ended session asks to sign in and loses nothing.
@@ -227,13 +283,15 @@
       if (document.querySelector("dialog[open]")) { return; }
       var help = document.getElementById("help");
       if (ev.key === "?") { help.hidden = !help.hidden; ev.preventDefault(); return; }
-      if (ev.key === "Escape") { help.hidden = true; return; }
+      if (ev.key === "Escape") { help.hidden = true; closePanel(); return; }
       if (ev.key === "j") { show(current + 1); }
       else if (ev.key === "k") { show(current - 1); }
       else if (ev.key === "a") { decide("approve"); }
       else if (ev.key === "r") { decide("reject"); }
       else if (ev.key === "u") { undo(); }
-      else if (ev.key === "n") { window.location.assign(document.getElementById("next-batch").href); }
+      else if (ev.key === "o") { if (!closePanel()) { openPanel(items()[current], false); } }
+      else if (ev.key === "b") { openPanel(items()[current], true); }
+      else if (ev.key === "n" && document.getElementById("next-batch")) { window.location.assign(document.getElementById("next-batch").href); }
       else if (ev.key === "x") {
         var box = items()[current] && items()[current].querySelector('input[type="checkbox"]');
         if (box) { box.checked = !box.checked; }
