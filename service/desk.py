@@ -113,7 +113,8 @@ def signed_in(role: str = "moderator") -> Callable[[F], F]:
 
 def page(template: str, **context: Any) -> str:
     session: Session | None = g.get("session")
-    return render_template(f"desk/{template}", session=session, reasons=policy.REJECT_REASONS, **context)
+    return render_template(f"desk/{template}", session=session, reasons=policy.REJECT_REASONS,
+                           suggested=policy.suggested_reason, **context)
 
 
 # ---- sign-in -----------------------------------------------------------------------------------
@@ -381,13 +382,15 @@ def decide() -> Any:
     ids = data.getlist("ids") if hasattr(data, "getlist") else data.get("ids", [])
     action = data.get("action")
     reason = data.get("reason") or None
+    note = str(data.get("note") or "").strip()[:policy.NOTE_MAX_CHARS] or None
     if action not in ("approve", "reject") or not ids or len(ids) > 100:
         abort(400, "Choose 1-100 comments and approve or reject.")
     if action == "approve":
         reason = None
     elif reason not in policy.REJECT_REASONS:
         reason = policy.DEFAULT_REJECT_REASON
-    results = desk().decide_many([str(i) for i in ids], action=action, reason=reason, moderator=g.moderator)
+    results = desk().decide_many([str(i) for i in ids], action=action, reason=reason, note=note,
+                                 moderator=g.moderator)
     if request.is_json:
         return jsonify({"results": results, "undo_seconds": UNDO_SECONDS})
     done = sum(1 for r in results if "status" in r)

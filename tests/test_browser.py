@@ -108,7 +108,7 @@ def status(client: Any, cid: str) -> str:
 def test_a_moderator_signs_in_and_decides_with_the_keyboard(live: tuple[str, Any], browser: Any, work: Any) -> None:
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.common.keys import Keys
 
     base, app = live
     client = app.test_client()
@@ -146,16 +146,19 @@ def test_a_moderator_signs_in_and_decides_with_the_keyboard(live: tuple[str, Any
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys("a")
     wait_for(lambda: status(client, first) == "published")
-    # Choose a reason once; 'j' moves on, 'r' rejects with that reason.
-    Select(browser.find_element(By.ID, "bulk-reason")).select_by_value("abuse")
-    body.click()
+    # 'j' moves on; 't' writes a note; '2' rejects as abuse (the second reason) with it.
     remaining = [el.get_attribute("data-id") for el in browser.find_elements(By.CSS_SELECTOR, "li.comment")]
     target = remaining[1]
     body.send_keys("j")
-    body.send_keys("r")
+    body.send_keys("t")
+    note = browser.switch_to.active_element
+    assert note.get_attribute("id") == "note"
+    note.send_keys("insults the reporter", Keys.ENTER)
+    body.send_keys("2")
     wait_for(lambda: status(client, target) == "rejected")
     detail = client.get(f"/v1/moderation/comments/{target}", headers={"Authorization": f"Bearer {ADMIN}"}).json
-    assert detail["decision"]["reason"] == "abuse"
+    assert detail["decision"]["reason"] == "abuse" and detail["decision"]["note"] == "insults the reporter"
+    assert browser.find_element(By.ID, "note").get_attribute("value") == ""
     toast = browser.find_element(By.ID, "toast")
     wait_for(lambda: "Rejected (abuse)" in toast.text)
     # '?' shows the help.
@@ -226,9 +229,11 @@ def test_undo_with_u_and_keys_that_keep_working_after_a_checkbox(live: tuple[str
     wait_for(lambda: "Undone" in toast.text)
     assert [c.get_attribute("data-id") for c in browser.find_elements(By.CSS_SELECTOR, "li.comment")][1] == second
     assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 0}
-    # Decided again, and the undo button in the confirmation works too.
+    # Decided again ('r': the reason its worst flag suggests, here none: other), and the undo button works too.
     body.send_keys("r")
     wait_for(lambda: status(client, second) == "rejected")
+    assert client.get(f"/v1/moderation/comments/{second}", headers={"Authorization": f"Bearer {ADMIN}"}
+                      ).json["decision"]["reason"] == "other"
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#toast button.undo"))
     browser.find_element(By.CSS_SELECTOR, "#toast button.undo").click()
     wait_for(lambda: status(client, second) == "pending_review")
@@ -372,7 +377,8 @@ def test_o_opens_the_author_panel_and_b_bans_and_rejects_their_pending(live: tup
     troll = {"name": "خالد", "email": "khalid@example.com"}
     ids = [submit(client, payload(text, author=troll)).json["id"]
            for text in ("يا كلب، أنت حقير", "You idiot, you moron", "اسكت يا حمار")]
-    calm = submit(client, payload("A calm and fair comment.", author={"name": "C", "email": "c@example.com"})).json["id"]
+    calm = submit(client, payload("A calm and fair comment.",
+                                  author={"name": "C", "email": "c@example.com"})).json["id"]
     work()
     sign_in(browser, base)
     body = browser.find_element(By.TAG_NAME, "body")
@@ -393,3 +399,33 @@ def test_o_opens_the_author_panel_and_b_bans_and_rejects_their_pending(live: tup
     wait_for(lambda: "Banned until" in toast.text and "3 pending comments rejected" in toast.text)
     assert [c.get_attribute("data-id") for c in browser.find_elements(By.CSS_SELECTOR, "li.comment")] == [calm]
     assert status(client, calm) == "pending_review"
+
+
+def test_r_takes_the_reason_of_the_worst_flag_z_shows_one_at_a_time_and_help_lists_every_key(
+        live: tuple[str, Any], browser: Any, work: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, app = live
+    client = app.test_client()
+    spam = submit(client, payload("Cheap pills at www.spam-pills.com and www.spam-pills.net, buy now",
+                                  author={"name": "S", "email": "s@example.com"})).json["id"]
+    calm = submit(client, payload("A calm and fair comment.",
+                                  author={"name": "C", "email": "c@example.com"})).json["id"]
+    work()
+    sign_in(browser, base)
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("z")
+    shown = [c for c in browser.find_elements(By.CSS_SELECTOR, "li.comment") if c.is_displayed()]
+    assert len(shown) == 1 and shown[0].get_attribute("data-id") == spam
+    browser.save_screenshot(str(ARTIFACTS / "one-at-a-time.png"))
+    body.send_keys("r")
+    wait_for(lambda: status(client, spam) == "rejected")
+    assert client.get(f"/v1/moderation/comments/{spam}", headers={"Authorization": f"Bearer {ADMIN}"}
+                      ).json["decision"]["reason"] == "spam"
+    wait_for(lambda: [c.get_attribute("data-id") for c in browser.find_elements(By.CSS_SELECTOR, "li.comment")
+                      if c.is_displayed()] == [calm])
+    body.send_keys("z")
+    body.send_keys("?")
+    help_text = browser.find_element(By.ID, "help").text
+    for key in ("j / k", "a", "r", "1 – 7", "t", "u", "x", "n", "o", "b", "z", "Esc"):
+        assert f"\n{key}\n" in f"\n{help_text}\n", key

@@ -191,3 +191,13 @@ toxicity_high = 0.9999
     score = screener_for(policies.for_site("strict")).screen_text(body).scores.toxicity
     assert score is not None and 0.4 < score < 0.999
     assert toxicity("strict") == "high" and toxicity("lenient") is None
+
+
+def test_the_suggested_reject_reason_follows_the_most_severe_flag() -> None:
+    from moderation.policy import suggested_reason
+
+    assert suggested_reason([]) == "other"
+    assert suggested_reason([{"code": "link", "severity": "low"}, {"code": "toxicity", "severity": "high"}]) == "abuse"
+    assert suggested_reason([{"code": "personal_data", "severity": "medium"}, {"code": "link", "severity": "low"}]
+                            ) == "personal_data"
+    assert suggested_reason([{"code": "new_author", "severity": "low"}]) == "other"

@@ -144,14 +144,18 @@
         show(current);
       }).catch(function (e) { toast("Not undone: " + e.message, "error"); });
     }
-    function decide(action, el) {
+    var note = document.getElementById("note");
+    // One comment: rejected with the reason given, or the one its most severe flag suggests; the note, if any.
+    function decide(action, el, why) {
       el = el || items()[current];
       if (!el) { return; }
       var body = {ids: [el.dataset.id], action: action};
-      if (action === "reject") { body.reason = reason ? reason.value : "other"; }
+      if (action === "reject") { body.reason = why || el.dataset.reason || "other"; }
+      if (note && note.value.trim()) { body.note = note.value.trim(); }
       post("/moderate/decide", body).then(function (data) {
         var result = data.results[0];
         if (result.error) { toast("Not saved: " + result.message, "error"); return; }
+        if (note && body.note) { note.value = ""; }
         last = {id: el.dataset.id, el: el, next: el.nextElementSibling, until: Date.now() + data.undo_seconds * 1000};
         el.remove();
         toast((action === "approve" ? "Approved" : "Rejected (" + body.reason + ")") + ": " + result.status + ".",
@@ -288,6 +292,11 @@
       else if (ev.key === "k") { show(current - 1); }
       else if (ev.key === "a") { decide("approve"); }
       else if (ev.key === "r") { decide("reject"); }
+      else if (/^[1-7]$/.test(ev.key) && reason && reason.options[Number(ev.key) - 1]) {
+        decide("reject", null, reason.options[Number(ev.key) - 1].value);
+      }
+      else if (ev.key === "t" && note) { note.focus(); }
+      else if (ev.key === "z") { document.body.classList.toggle("single-mode"); show(current); }
       else if (ev.key === "u") { undo(); }
       else if (ev.key === "o") { if (!closePanel()) { openPanel(items()[current], false); } }
       else if (ev.key === "b") { openPanel(items()[current], true); }
@@ -298,6 +307,12 @@
       } else { return; }
       ev.preventDefault();
     });
+    // The note field: Enter or Escape hands the keys back to the queue, the note kept for the next decision.
+    if (note) {
+      note.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" || ev.key === "Escape") { ev.preventDefault(); show(current); }
+      });
+    }
     // A click on a checkbox moves the keyboard's place to that comment, and keys go on working.
     document.querySelectorAll('li.comment input[type="checkbox"]').forEach(function (box) {
       box.addEventListener("change", function () { current = Math.max(0, items().indexOf(box.closest("li.comment"))); show(current); });
