@@ -230,6 +230,7 @@ class Desk:
                         raise Conflict(f"The comment is claimed by {holder}.", fields={"claimed_by": holder})
                     decided = now_ms()
                     publish: list[Comment] = []
+                    reopen: list[Comment] = []
                     if action == "approve":
                         parent_live = True
                         if comment.parent_id:
@@ -240,6 +241,9 @@ class Desk:
                             publish = [comment, *self._waiting_replies(pipe, comment.id)]
                     else:
                         comment.status = policy.REJECTED
+                        # Replies approved while they waited for this parent would never be published: they go
+                        # back to review, where a moderator sees them with their rejected parent.
+                        reopen = self._waiting_replies(pipe, comment.id)
                     comment.decision = {"action": action, "reason": reason, "note": note,
                                         "moderator": moderator.name, "decided_ms": decided}
                     pipe.multi()
@@ -261,6 +265,8 @@ class Desk:
                     audit.append(pipe, actor=moderator.name, action=f"decision.{action}",
                                  target=f"comment:{comment.id}", comment_id=comment.id, site=comment.site,
                                  details={"reason": reason, "note": note, "status": comment.status})
+                    for reply in reopen:
+                        self._reopen(pipe, reply, moderator, because=comment.id)
                     if action == "reject":
                         self._event(pipe, comment, "comment.rejected", reason)
                     for published in publish:
@@ -373,6 +379,19 @@ class Desk:
         return out
 
     # ---- helpers inside transactions -------------------------------------------------------
+
+    @staticmethod
+    def _reopen(pipe: Any, reply: Comment, moderator: Moderator, *, because: str) -> None:
+        """An approved reply whose parent was rejected: pending review again (inside the caller's transaction)."""
+        previous = reply.decision or {}
+        reply.status, reply.decision = policy.PENDING_REVIEW, None
+        pipe.hset(comment_key(reply.id), "status", policy.PENDING_REVIEW)
+        pipe.hdel(comment_key(reply.id), "decision")
+        reply.enqueue_for_review(pipe)
+        pipe.hincrby(author_key(reply.site, reply.author_email), "approved", -1)
+        audit.append(pipe, actor=moderator.name, action="decision.reopen", target=f"comment:{reply.id}",
+                     comment_id=reply.id, site=reply.site,
+                     details={"was": policy.APPROVED, "previous": previous, "parent_rejected": because})
 
     @staticmethod
     def _load(pipe: Any, comment_id: str) -> Comment:

@@ -45,6 +45,12 @@ def test_a_rejected_parent_keeps_its_replies_out(client: FlaskClient, work: Any)
     client.post(f"/v1/moderation/comments/{parent}/decision", headers=ADMIN_HEADERS,
                 json={"action": "reject", "reason": "abuse"})
     assert public_ids(client) == [] and client.get(COUNT).json == {"count": 0}
+    # The reply, approved while it waited, is not left approved and never published: it is back in review.
+    reopened = client.get(f"/v1/moderation/comments/{reply}", headers=ADMIN_HEADERS).json
+    assert reopened["status"] == "pending_review" and reopened["decision"] is None
+    assert reply in [c["id"] for c in client.get("/v1/moderation/queue", headers=ADMIN_HEADERS).json["items"]]
+    trail = client.get("/v1/moderation/audit", headers=ADMIN_HEADERS, query_string={"comment_id": reply}).json
+    assert [e["action"] for e in trail["entries"]][:2] == ["decision.reopen", "decision.approve"]
 
 
 def test_reversing_a_parent_takes_its_replies_out_and_republishing_brings_them_back(client: FlaskClient,
