@@ -11,6 +11,7 @@ NOTE_MAX_CHARS = 2000
 
 REJECT_REASONS = ("profanity", "abuse", "spam", "off_topic", "personal_data", "duplicate", "other")
 DEFAULT_REJECT_REASON = "other"
+REPORT_REASONS = ("abuse", "spam", "off_topic", "personal_data", "misinformation", "other")  # a reader's
 # The reason a rejection takes by default, from the comment's most severe flag (the desk's `r`).
 FLAG_REASONS = {"profanity": "profanity", "toxicity": "abuse", "shouting": "abuse", "author_history": "abuse",
                 "spam": "spam", "link": "spam", "flood": "spam", "repetition": "spam",

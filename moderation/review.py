@@ -16,6 +16,7 @@ from moderation import audit, events, metrics, policy
 from moderation.accounts import Moderator
 from moderation.errors import CommentNotFound, Conflict, Forbidden, NotPending, ValidationFailed
 from moderation.keys import part
+from moderation.reports import Reports
 from moderation.store import (
     QUEUE_ALL,
     Comment,
@@ -378,6 +379,48 @@ class Desk:
                 continue
         return out
 
+    def unpublish(self, comment_id: str, *, moderator: Moderator, reason: str, note: str | None = None) -> Comment:
+        """Take a published comment down (readers reported it): rejected, off the public list, its reports
+        cleared, the site told `comment.unpublished`. Its published replies leave the list too and go back to
+        review, as replies of a rejected parent do."""
+        key = comment_key(comment_id)
+        while True:
+            with self.redis.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    comment = self._load(pipe, comment_id)
+                    if not moderator.sees(comment.site):
+                        raise CommentNotFound()
+                    if comment.status != policy.PUBLISHED:
+                        raise Conflict(f"The comment is {comment.status}, not published.",
+                                       fields={"status": comment.status})
+                    replies = self._published_replies(pipe, comment.id)
+                    pipe.multi()
+                    comment.status = policy.REJECTED
+                    comment.decision = {"action": "reject", "reason": reason, "note": note, "unpublished": True,
+                                        "moderator": moderator.name, "decided_ms": now_ms()}
+                    pipe.hset(key, mapping={"status": comment.status,
+                                            "decision": json.dumps(comment.decision, ensure_ascii=False)})
+                    pipe.hdel(key, "published_ms")
+                    for c in (comment, *replies):
+                        pipe.zrem(published_key(c.site, c.article_id), c.id)
+                        pipe.incr(published_version_key(c.site, c.article_id))
+                    for reply in replies:
+                        pipe.hdel(comment_key(reply.id), "published_ms")
+                        self._reopen(pipe, reply, moderator, because=comment.id)
+                    Reports.clear(pipe, comment)
+                    pipe.hincrby(author_key(comment.site, comment.author_email), "approved", -1)
+                    pipe.hincrby(author_key(comment.site, comment.author_email), "rejected", 1)
+                    audit.append(pipe, actor=moderator.name, action="comment.unpublish",
+                                 target=f"comment:{comment.id}", comment_id=comment.id, site=comment.site,
+                                 details={"reason": reason, "note": note, "replies": [r.id for r in replies]})
+                    for c in (comment, *replies):
+                        self._event(pipe, c, "comment.unpublished", reason if c is comment else None)
+                    pipe.execute()
+                    return comment
+                except WatchError:
+                    continue
+
     # ---- helpers inside transactions -------------------------------------------------------
 
     @staticmethod
@@ -470,6 +513,13 @@ class Desk:
         return {c.id: {**counts[c.id], "recent": [
             {"id": r[0], "status": r[1], "created_at": _iso(int(r[2])), "article_id": r[4], "body": r[3][:200]}
             for r in (next(rows) for _ in others[c.id]) if r[0]]} for c in comments}
+
+    def pending_count(self, sites: Iterable[str]) -> int:
+        """Comments waiting for review on `sites`."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for site in sites:
+                pipe.zcard(site_queue_key(site))
+            return sum(pipe.execute())
 
     def stats(self, sites: Iterable[str], moderator: Moderator | None = None) -> dict[str, Any]:
         """Queue depth and oldest pending age per site, decisions per moderator, median time to decision; a

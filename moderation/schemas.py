@@ -109,6 +109,23 @@ class DecisionIn(Schema):
             raise ValidationError("A reason is given only when rejecting.", "reason")
 
 
+class ReporterIn(Schema):
+    id = Text(required=True, max_chars=200)
+
+
+class ReportIn(Schema):
+    """A reader's report of a published comment, as the site's backend sends it (signed like a comment)."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(policy.REPORT_REASONS))
+    reporter = fields.Nested(ReporterIn, required=True)
+
+
+class ReportOut(Schema):
+    comment_id = fields.String(required=True)
+    reports = fields.Integer(required=True, metadata={"description": "Readers who have reported it"})
+    counted = fields.Boolean(required=True, metadata={"description": "False: this reader had reported it already"})
+
+
 class QueueQuery(Schema):
     site = fields.String()
     article_id = fields.String()

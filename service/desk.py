@@ -37,7 +37,7 @@ from moderation.review import UNDO_SECONDS
 from moderation.schemas import BanIn
 from moderation.sessions import Session, Sessions
 from moderation.store import Comment
-from service.extensions import accounts, bans, desk, settings, store
+from service.extensions import accounts, bans, desk, reports, settings, store
 
 bp = Blueprint("desk", __name__, url_prefix="/moderate", template_folder="templates",
                static_folder="static/desk", static_url_path="/static")
@@ -258,14 +258,32 @@ def workable(filters: Mapping[str, str], cursor: str | None) -> tuple[list[Comme
     return out, cursor
 
 
+VIEWS = ("pending", "reported")
+
+
+def my_sites() -> list[str]:
+    return sorted(s for s in settings().sites if g.moderator.sees(s))
+
+
 @bp.get("")
 @signed_in()
 def queue() -> str:
-    """Pending comments, highest risk first, with filters and paging; the page claims what it shows."""
+    """Pending comments, highest risk first, with filters and paging; the page claims what it shows. The reported
+    view: published comments readers reported, most recently reported first."""
     error = None
+    view = request.args.get("view", "pending")
+    if view not in VIEWS:
+        view, error = "pending", "There is no such queue; here is the pending one."
+    counts = {"pending": desk().pending_count(my_sites()), "reported": reports().counts(my_sites())}
+    report_summaries: dict[str, Any] = {}
     try:
         filters = queue_filters(request.args)
-        comments, cursor = workable(filters, request.args.get("cursor"))
+        if view == "reported":
+            sites = [filters["site"]] if "site" in filters else my_sites()
+            comments, cursor = store().get_many(reports().waiting(sites, 50)), None
+            report_summaries = reports().summaries(c.id for c in comments)
+        else:
+            comments, cursor = workable(filters, request.args.get("cursor"))
     except ModerationError as err:
         filters, comments, cursor, error = {}, [], None, err.message
     held = desk().claims(c.id for c in comments)
@@ -276,11 +294,33 @@ def queue() -> str:
         claim = held.get(c.id)
         items.append({"c": c, "segments": segments(c), "age": _age(c.created_ms),
                       "claim": claim, "mine": bool(claim and claim.moderator == g.moderator.name),
-                      "history": histories[c.id], "bans": author_bans})
-    autoclaim = any(i["claim"] is None for i in items)
+                      "history": histories[c.id], "bans": author_bans, "reports": report_summaries.get(c.id)})
+    autoclaim = view == "pending" and any(i["claim"] is None for i in items)
     return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim, error=error,
-                sites=sorted(s for s in settings().sites if g.moderator.sees(s)), done=request.args.get("done"),
-                poll_seconds=int(current_app.config["DESK_POLL_SECONDS"]))
+                sites=my_sites(), done=request.args.get("done"), view=view, counts=counts,
+                poll_seconds=int(current_app.config["DESK_POLL_SECONDS"]) if view == "pending" else 0)
+
+
+@bp.post("/reported")
+@signed_in()
+def reported() -> Any:
+    """Deal with a reported comment: unpublish it (the site gets `comment.unpublished`) or dismiss its reports."""
+    data = request.get_json(silent=True) or request.form
+    comment = visible_comment(str(data.get("id") or ""))
+    action = data.get("action")
+    note = str(data.get("note") or "").strip()[:policy.NOTE_MAX_CHARS] or None
+    if action == "unpublish":
+        reason = data.get("reason")
+        if reason not in policy.REJECT_REASONS:
+            reason = reports().summaries([comment.id])[comment.id]["reject_as"]
+        comment = desk().unpublish(comment.id, moderator=g.moderator, reason=reason, note=note)
+    elif action == "dismiss":
+        reports().dismiss(comment, moderator=g.moderator)
+    else:
+        raise ModerationError("Unpublish the comment or dismiss its reports.")
+    if request.is_json:
+        return jsonify({"id": comment.id, "status": comment.status})
+    return redirect(url_for("desk.queue", view="reported"))
 
 
 def visible_comment(comment_id: str) -> Comment:
@@ -465,7 +505,7 @@ def ban_list() -> str:
         except ModerationError as err:
             error = err.message
     return page("bans.html", bans=bans().all(sites=g.moderator.sites), error=error,
-                sites=sorted(s for s in settings().sites if g.moderator.sees(s)))
+                sites=my_sites())
 
 
 @bp.get("/audit")

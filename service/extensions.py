@@ -11,6 +11,7 @@ from moderation.config import Settings
 from moderation.connections import rq_connection, text_twin
 from moderation.events import WEBHOOK_QUEUE
 from moderation.queues import screening_queue
+from moderation.reports import Reports
 from moderation.review import Desk
 from moderation.sitepolicy import Policies
 from moderation.store import CommentStore
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
                                              retry_intervals=settings.webhook_retry_intervals)
     app.extensions["moderation.accounts"] = Accounts(text, settings.admin_token)
     app.extensions["moderation.bans"] = Bans(text)
+    app.extensions["moderation.reports"] = Reports(text)
     app.extensions["moderation.admission"] = Admission(settings.intake_concurrency, settings.intake_wait,
                                                        settings.intake_deadline)
 
@@ -52,6 +54,10 @@ def accounts() -> Accounts:
 
 def bans() -> Bans:
     return current_app.extensions["moderation.bans"]  # type: ignore[no-any-return]
+
+
+def reports() -> Reports:
+    return current_app.extensions["moderation.reports"]  # type: ignore[no-any-return]
 
 
 def admission() -> Admission:

@@ -11,11 +11,12 @@ from functools import wraps
 from flask import Blueprint, Response, current_app, jsonify, request
 from redis.exceptions import RedisError
 
-from moderation import intake, metrics
+from moderation import intake, metrics, signing
 from moderation.errors import CommentNotFound, NotJSON, UnknownSite
-from moderation.schemas import CommentStatusOut
+from moderation.intake import load_json
+from moderation.schemas import CommentStatusOut, ReportIn, ReportOut
 from service.body import read_body
-from service.extensions import admission, policies, settings, store
+from service.extensions import admission, policies, reports, settings, store
 
 bp = Blueprint("intake", __name__)
 _STATUS = CommentStatusOut()
@@ -87,3 +88,22 @@ def status(site: str, comment_id: str) -> Response:
     return jsonify(_STATUS.dump(comment.status_view()))
 
 
+
+
+_REPORT_IN, _REPORT_OUT = ReportIn(), ReportOut()
+
+
+@bp.post("/v1/sites/<site>/comments/<comment_id>/reports")
+def report(site: str, comment_id: str) -> Response:
+    """A reader reports a published comment (signed by the site like a comment): 201 when counted, 200 when this
+    reader had reported it already; it waits in the desk's reported queue."""
+    config = settings()
+    secrets = site_secrets(site)
+    if request.mimetype != "application/json":
+        raise NotJSON()
+    raw = read_body()
+    signing.verify(request.headers.get("X-Signature"), secrets, raw, window=config.signature_window)
+    data = load_json(_REPORT_IN, raw)
+    count, counted = reports().report(site, comment_id, reporter_id=data["reporter"]["id"], reason=data["reason"])
+    return Response(json.dumps(_REPORT_OUT.dump({"comment_id": comment_id, "reports": count, "counted": counted})),
+                    201 if counted else 200, mimetype="application/json")

@@ -18,6 +18,7 @@ _SCHEMAS = {
     "ModeratorCreated": s.ModeratorCreatedOut, "ModeratorList": s.ModeratorListOut, "BanIn": s.BanIn,
     "Ban": s.BanOut, "BanList": s.BanListOut, "AuditPage": s.AuditPageOut, "Stats": s.StatsOut,
     "DeadLetterList": s.DeadLetterListOut, "AnalyzeIn": s.AnalyzeIn, "Analyze": s.AnalyzeOut,
+    "ReportIn": s.ReportIn, "Report": s.ReportOut,
 }
 _M = "/v1/moderation"
 _AUTH = (401, 403, 503)
@@ -50,6 +51,10 @@ _OPERATIONS: list[tuple[str, str, str, Any, str | None, int, str | None, tuple[i
      (400, 401, 404, 409, 413, 415, 422, 503), False),
     ("/v1/sites/{site}/comments/{comment_id}", "get", "A comment's status",
      _path_params("site", "comment_id"), None, 200, "CommentStatus", (404, 503), False),
+    ("/v1/sites/{site}/comments/{comment_id}/reports", "post",
+     "A reader reports a published comment (signed webhook; 201 counted, 200 already reported by this reader)",
+     _path_params("site", "comment_id") + _SIGNED[:1], "ReportIn", 201, "Report",
+     (400, 401, 404, 409, 413, 415, 422, 503), False),
     ("/v1/sites/{site}/articles/{article_id}/comments", "get", "Published comments of an article",
      _path_params("site", "article_id") + [{"in": "query", "schema": s.PublicListQuery}],
      None, 200, "PublicPage", (404, 422, 503), False),

@@ -182,8 +182,8 @@ def test_a_moderator_signs_in_and_decides_with_the_keyboard(live: tuple[str, Any
     # One click on a comment's own button.
     left = browser.find_elements(By.CSS_SELECTOR, "li.comment")
     assert len(left) == 1
-    left[0].find_element(By.CSS_SELECTOR, 'button[data-action="approve"]').click()
     last = left[0].get_attribute("data-id")
+    left[0].find_element(By.CSS_SELECTOR, 'button[data-action="approve"]').click()
     wait_for(lambda: status(client, last) == "published")
     assert {first, target, last} == {rude, arabic, xss}
 
@@ -467,6 +467,7 @@ class Moderator:
         return [c for c in self.driver.find_elements(By.CSS_SELECTOR, "li.comment:not(.held)")]
 
     def shift(self, deadline: float) -> None:
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
         from selenium.webdriver.common.by import By
 
         sign_in(self.driver, self.base, self.token)
@@ -480,9 +481,12 @@ class Moderator:
                          and not self.driver.find_elements(By.CSS_SELECTOR, "#claim-form[data-autoclaim]"), 15)
                 empty_batches = 0 if self.cards() else empty_batches + 1
                 continue
-            current = self.driver.find_element(By.CSS_SELECTOR, "li.comment.current")
-            cid = current.get_attribute("data-id")
-            flagged = current.find_elements(By.CSS_SELECTOR, ".flags li")
+            try:
+                current = self.driver.find_element(By.CSS_SELECTOR, "li.comment.current")
+                cid = current.get_attribute("data-id")
+                flagged = current.find_elements(By.CSS_SELECTOR, ".flags li")
+            except (NoSuchElementException, StaleElementReferenceException):
+                continue  # the page changed under the script (it reloads after claiming): look again
             self.press("r" if flagged else "a")
             wait_for(functools.partial(self.settled, cid), 15)
             self.decided.append(cid)
@@ -490,10 +494,14 @@ class Moderator:
 
     def settled(self, cid: str) -> bool:
         """The decision came back: the card is gone, or the page said why not."""
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
 
-        return (not self.driver.find_elements(By.CSS_SELECTOR, f'li.comment[data-id="{cid}"]')
-                or "Not saved" in self.driver.find_element(By.ID, "toast").text)
+        try:
+            return (not self.driver.find_elements(By.CSS_SELECTOR, f'li.comment[data-id="{cid}"]')
+                    or "Not saved" in self.driver.find_element(By.ID, "toast").text)
+        except StaleElementReferenceException:
+            return False  # the page was being replaced; ask again
 
     def server_ms(self) -> list[float]:
         """The server's time for each decision, from the Server-Timing header as the browser recorded it."""
@@ -567,3 +575,31 @@ def test_a_shift_two_moderators_clear_200_comments_by_keyboard(live: tuple[str, 
     assert keys / len(ids) <= 1.2, report
     assert all(len(m.decided) >= 40 for m in moderators), report  # both worked: the claims shared the queue
     assert len(server) >= 190, report
+
+
+def test_the_reported_queue_by_keyboard(live: tuple[str, Any], browser: Any, work: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.test_reports import published, report
+
+    base, app = live
+    client = app.test_client()
+    taken = published(client, work, "Readers say this one is abusive.")
+    kept = published(client, work, "Readers disagree with this one, that is all.")
+    report(client, taken, "r1", "abuse")
+    report(client, taken, "r2", "abuse")
+    report(client, kept, "r1", "off_topic")
+    sign_in(browser, base)
+    tab = browser.find_element(By.CSS_SELECTOR, 'nav.views a[href*="view=reported"]')
+    assert tab.text == "Reported 2"
+    tab.click()
+    wait_for(lambda: "Reported 2×: abuse 2" in browser.page_source)
+    browser.save_screenshot(str(ARTIFACTS / "reported-queue.png"))
+    body = browser.find_element(By.TAG_NAME, "body")
+    first = browser.find_elements(By.CSS_SELECTOR, "li.comment")[0].get_attribute("data-id")
+    body.send_keys("r" if first == taken else "a")
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "li.comment")) == 1)
+    body.send_keys("a" if first == taken else "r")
+    wait_for(lambda: not browser.find_elements(By.CSS_SELECTOR, "li.comment"))
+    wait_for(lambda: status(client, taken) == "rejected")
+    assert status(client, kept) == "published"

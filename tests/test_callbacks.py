@@ -192,3 +192,20 @@ def test_reversal_tells_the_site_to_unpublish(client: FlaskClient, site: Site, r
     work_until(redis_server, lambda: len(site.received) == 2)
     assert sorted((e["event"], e["event_id"]) for e in site.events()) == [
         ("comment.published", f"{cid}-1"), ("comment.unpublished", f"{cid}-2")]
+
+
+def test_unpublishing_a_reported_comment_tells_the_site(client: FlaskClient, site: Site,
+                                                        redis_server: RedisServer) -> None:
+    from tests.test_desk_pages import sign_in
+    from tests.test_reports import report
+
+    cid = pending_comment(client, redis_server, "hello")
+    decide(client, cid)
+    assert report(client, cid, "reader-1", "abuse").status_code == 201
+    csrf = sign_in(client)
+    r = client.post("/moderate/reported", json={"id": cid, "action": "unpublish"}, headers={"X-CSRF-Token": csrf})
+    assert r.json == {"id": cid, "status": "rejected"}
+    work_until(redis_server, lambda: len(site.received) == 2)
+    events = sorted(site.events(), key=lambda e: e["event_id"])
+    assert [(e["event"], e.get("reason")) for e in events] == [("comment.published", None),
+                                                             ("comment.unpublished", "abuse")]

@@ -152,6 +152,7 @@
       var body = {ids: [el.dataset.id], action: action};
       if (action === "reject") { body.reason = why || el.dataset.reason || "other"; }
       if (note && note.value.trim()) { body.note = note.value.trim(); }
+      if (document.body.dataset.view === "reported") { settleReport(action, el, body); return; }
       post("/moderate/decide", body).then(function (data) {
         var result = data.results[0];
         if (result.error) { toast("Not saved: " + result.message, "error"); return; }
@@ -271,6 +272,18 @@
           show(current);
         }).catch(function (e) { toast("Not saved: " + e.message, "error"); });
       });
+    }
+
+    // A reported comment: kept (its reports dismissed) or unpublished (the site is told).
+    function settleReport(action, el, decision) {
+      var body = {id: el.dataset.id, action: action === "approve" ? "dismiss" : "unpublish", note: decision.note};
+      if (action === "reject") { body.reason = decision.reason; }
+      post("/moderate/reported", body).then(function () {
+        el.remove();
+        if (note && decision.note) { note.value = ""; }
+        toast(action === "approve" ? "Kept published; its reports are dismissed." : "Unpublished (" + body.reason + ").");
+        show(current);
+      }).catch(function (e) { toast("Not saved: " + e.message, "error"); });
     }
 
     // One click: the buttons on each comment.
