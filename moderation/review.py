@@ -251,6 +251,7 @@ class Desk:
                     pipe.hset(key, mapping={"status": comment.status, "decision": json.dumps(comment.decision,
                                                                                               ensure_ascii=False)})
                     comment.dequeue_from_review(pipe)
+                    comment.file_as_decided(pipe, "approved" if action == "approve" else "rejected", decided)
                     pipe.delete(lease_key(comment_id))
                     self._publish(pipe, publish, decided)
                     pipe.hincrby(author_key(comment.site, comment.author_email),
@@ -316,8 +317,9 @@ class Desk:
                     comment.status = policy.PENDING_REVIEW
                     comment.decision = None
                     pipe.hset(key, "status", policy.PENDING_REVIEW)
-                    pipe.hdel(key, "decision", "published_ms")
+                    pipe.hdel(key, "decision", "published_ms", "featured")
                     comment.enqueue_for_review(pipe)
+                    comment.file_as_decided(pipe, None, 0)
                     pipe.set(lease_key(comment.id), moderator.name, px=self.lease_ms)
                     for c in unpublish:
                         pipe.zrem(published_key(c.site, c.article_id), c.id)
@@ -379,6 +381,34 @@ class Desk:
                 continue
         return out
 
+    def feature(self, comment_id: str, *, moderator: Moderator, featured: bool) -> Comment:
+        """Feature a published comment (or stop): the public list shows `featured` and can be filtered by it."""
+        key = comment_key(comment_id)
+        while True:
+            with self.redis.pipeline() as pipe:
+                try:
+                    pipe.watch(key)
+                    comment = self._load(pipe, comment_id)
+                    if not moderator.sees(comment.site):
+                        raise CommentNotFound()
+                    if comment.status != policy.PUBLISHED:
+                        raise Conflict(f"Only a published comment can be featured; this one is {comment.status}.",
+                                       fields={"status": comment.status})
+                    pipe.multi()
+                    if featured:
+                        pipe.hset(key, "featured", "1")
+                    else:
+                        pipe.hdel(key, "featured")
+                    pipe.incr(published_version_key(comment.site, comment.article_id))
+                    audit.append(pipe, actor=moderator.name, action="comment.feature" if featured else
+                                 "comment.unfeature", target=f"comment:{comment.id}", comment_id=comment.id,
+                                 site=comment.site)
+                    pipe.execute()
+                    comment.featured = featured
+                    return comment
+                except WatchError:
+                    continue
+
     def unpublish(self, comment_id: str, *, moderator: Moderator, reason: str, note: str | None = None) -> Comment:
         """Take a published comment down (readers reported it): rejected, off the public list, its reports
         cleared, the site told `comment.unpublished`. Its published replies leave the list too and go back to
@@ -401,7 +431,7 @@ class Desk:
                                         "moderator": moderator.name, "decided_ms": now_ms()}
                     pipe.hset(key, mapping={"status": comment.status,
                                             "decision": json.dumps(comment.decision, ensure_ascii=False)})
-                    pipe.hdel(key, "published_ms")
+                    pipe.hdel(key, "published_ms", "featured")
                     for c in (comment, *replies):
                         pipe.zrem(published_key(c.site, c.article_id), c.id)
                         pipe.incr(published_version_key(c.site, c.article_id))
@@ -409,6 +439,7 @@ class Desk:
                         pipe.hdel(comment_key(reply.id), "published_ms")
                         self._reopen(pipe, reply, moderator, because=comment.id)
                     Reports.clear(pipe, comment)
+                    comment.file_as_decided(pipe, "rejected", comment.decision["decided_ms"])
                     pipe.hincrby(author_key(comment.site, comment.author_email), "approved", -1)
                     pipe.hincrby(author_key(comment.site, comment.author_email), "rejected", 1)
                     audit.append(pipe, actor=moderator.name, action="comment.unpublish",
@@ -431,6 +462,7 @@ class Desk:
         pipe.hset(comment_key(reply.id), "status", policy.PENDING_REVIEW)
         pipe.hdel(comment_key(reply.id), "decision")
         reply.enqueue_for_review(pipe)
+        reply.file_as_decided(pipe, None, 0)
         pipe.hincrby(author_key(reply.site, reply.author_email), "approved", -1)
         audit.append(pipe, actor=moderator.name, action="decision.reopen", target=f"comment:{reply.id}",
                      comment_id=reply.id, site=reply.site,
@@ -513,13 +545,6 @@ class Desk:
         return {c.id: {**counts[c.id], "recent": [
             {"id": r[0], "status": r[1], "created_at": _iso(int(r[2])), "article_id": r[4], "body": r[3][:200]}
             for r in (next(rows) for _ in others[c.id]) if r[0]]} for c in comments}
-
-    def pending_count(self, sites: Iterable[str]) -> int:
-        """Comments waiting for review on `sites`."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            for site in sites:
-                pipe.zcard(site_queue_key(site))
-            return sum(pipe.execute())
 
     def stats(self, sites: Iterable[str], moderator: Moderator | None = None) -> dict[str, Any]:
         """Queue depth and oldest pending age per site, decisions per moderator, median time to decision; a

@@ -140,6 +140,7 @@ class PublicListQuery(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String()
     order = fields.String(load_default="oldest", validate=validate.OneOf(["oldest", "newest"]))
+    featured = fields.Boolean(metadata={"description": "true: only the comments moderators featured"})
 
 
 # ---- responses -------------------------------------------------------------------------------
@@ -182,6 +183,7 @@ class PublicCommentOut(Schema):
     language = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
     published_at = fields.DateTime(required=True)
+    featured = fields.Boolean(required=True, metadata={"description": "A moderator featured it"})
 
 
 class PublicPageOut(Schema):

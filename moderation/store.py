@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis, WatchError
 from rq.queue import Queue
@@ -61,9 +61,24 @@ def severity_queue_key(severity: str) -> str:
     return f"{P}queue:severity:{part(severity)}"
 
 
-def age_key(site: str) -> str:
-    """Pending comments of a site by creation time, for the oldest pending age."""
-    return f"{P}queue:age:{part(site)}"
+def age_key(site: str | None = None) -> str:
+    """Pending comments by creation time, of a site or (without one) of every site: the desk's oldest and newest
+    first, and the oldest pending age."""
+    return f"{P}queue:age:{part(site)}" if site is not None else f"{P}queue:age"
+
+
+DECIDED = ("approved", "rejected")  # the desk's views of decided comments
+
+
+def decided_key(view: str, site: str | None = None) -> str:
+    """Decided comments by decision time: `approved` (published, or approved and waiting for their parent) or
+    `rejected`, of a site or of every site."""
+    return f"{P}decided:{view}:{part(site)}" if site is not None else f"{P}decided:{view}"
+
+
+def articles_key(site: str) -> str:
+    """A site's article ids that have had comments to review, for the desk's search by prefix (ZRANGEBYLEX)."""
+    return f"{P}articles:{part(site)}"
 
 
 def replies_key(parent_id: str) -> str:
@@ -123,6 +138,24 @@ def signed_request_key(site: str, signed_at: int, body_sha256: str) -> str:
 
 # A signed request's record outlives the time its signature is accepted in (300 s old to 30 s ahead).
 SIGNED_REQUEST_TTL = 400
+
+
+VIEW_STATUSES = {"pending": {policy.PENDING_REVIEW}, "approved": {policy.PUBLISHED, policy.APPROVED},
+                 "rejected": {policy.REJECTED}}
+
+
+def _matching(statuses: set[str], sites: tuple[str, ...] | None, site: str | None, article_id: str | None,
+              flag: str | None, severity: str | None, language: str | None) -> Callable[[Comment], bool]:
+    """Whether a comment read from an index still belongs in the page the filters describe."""
+    def keep(c: Comment) -> bool:
+        return (c.status in statuses
+                and (sites is None or c.site in sites)
+                and (not site or c.site == site)
+                and (not article_id or c.article_id == article_id)
+                and (not flag or any(f["code"] == flag for f in c.flags))
+                and (not severity or c.top_severity == severity)
+                and (not language or c.language == language))
+    return keep
 
 
 def now_ms() -> int:
@@ -192,6 +225,7 @@ class Comment:
     decision: dict[str, Any] | None = None
     published_ms: int | None = None
     events: int = 0  # outgoing events so far; the next one's id is "<id>-<events + 1>"
+    featured: bool = False  # a moderator's pick among the published comments
 
     _OPTIONAL_STR = ("article_title", "parent_id", "language", "client_ip", "user_agent")
 
@@ -221,6 +255,7 @@ class Comment:
             decision=json.loads(h["decision"]) if "decision" in h else None,
             published_ms=int(h["published_ms"]) if "published_ms" in h else None,
             events=int(h.get("events") or 0),
+            featured=h.get("featured") == "1",
         )
 
     def status_view(self) -> dict[str, Any]:
@@ -236,7 +271,7 @@ class Comment:
         return {
             "id": self.id, "article_id": self.article_id, "parent_id": self.parent_id,
             "author": {"name": self.author_name}, "body": self.body, "language": self.language,
-            "created_at": _dt(self.created_ms), "published_at": _dt(self.published_ms),
+            "created_at": _dt(self.created_ms), "published_at": _dt(self.published_ms), "featured": self.featured,
         }
 
     def event_view(self) -> dict[str, Any]:
@@ -278,12 +313,25 @@ class Comment:
         for qkey in self.queue_keys():
             pipe.zadd(qkey, {self.id: score})
         pipe.zadd(age_key(self.site), {self.id: self.created_ms})
+        pipe.zadd(age_key(), {self.id: self.created_ms})
+        pipe.zadd(articles_key(self.site), {self.article_id: 0})
 
     def dequeue_from_review(self, pipe: Any) -> None:
         """Remove from every pending index (inside the caller's transaction)."""
         for qkey in self.queue_keys():
             pipe.zrem(qkey, self.id)
         pipe.zrem(age_key(self.site), self.id)
+        pipe.zrem(age_key(), self.id)
+
+    def file_as_decided(self, pipe: Any, view: str | None, at_ms: int) -> None:
+        """Move into the `approved` or `rejected` view (None: out of both), inside the caller's transaction."""
+        for other in DECIDED:
+            if other != view:
+                pipe.zrem(decided_key(other, self.site), self.id)
+                pipe.zrem(decided_key(other), self.id)
+        if view is not None:
+            pipe.zadd(decided_key(view, self.site), {self.id: at_ms})
+            pipe.zadd(decided_key(view), {self.id: at_ms})
 
 
 @dataclass(frozen=True)
@@ -599,16 +647,7 @@ class CommentStore:
         if site is None and sites is not None and len(sites) == 1:
             site = sites[0]
         keys = filter_keys(site, article_id, flag, severity, language)
-
-        def keep(c: Comment) -> bool:
-            return (c.status == policy.PENDING_REVIEW
-                    and (sites is None or c.site in sites)
-                    and (not site or c.site == site)
-                    and (not article_id or c.article_id == article_id)
-                    and (not flag or any(f["code"] == flag for f in c.flags))
-                    and (not severity or c.top_severity == severity)
-                    and (not language or c.language == language))
-
+        keep = _matching({policy.PENDING_REVIEW}, sites, site, article_id, flag, severity, language)
         walk = keys[0]
         if len(keys) > 1:  # walk the smallest index, check the others
             with self.redis.pipeline(transaction=False) as pipe:
@@ -618,12 +657,56 @@ class CommentStore:
             walk = keys[sizes.index(min(sizes))]
         return self._page(walk, limit, cursor, keep=keep, also_in=[k for k in keys if k != walk])
 
+    def review_page(
+        self, *, view: str, sort: str, limit: int, cursor: str | None = None, site: str | None = None,
+        article_id: str | None = None, flag: str | None = None, severity: str | None = None,
+        sites: tuple[str, ...] | None = None, language: str | None = None,
+    ) -> tuple[list[Comment], str | None]:
+        """The desk's views: pending by risk (`queue_page`), or pending by age, or decided comments (newest decision
+        first, or oldest), with the same filters."""
+        if view == "pending" and sort == "risk":
+            return self.queue_page(limit=limit, cursor=cursor, site=site, article_id=article_id, flag=flag,
+                                   severity=severity, sites=sites, language=language)
+        if site is None and sites is not None and len(sites) == 1:
+            site = sites[0]
+        keep = _matching(VIEW_STATUSES[view], sites, site, article_id, flag, severity, language)
+        key = age_key(site) if view == "pending" else decided_key(view, site)
+        newest = sort == "newest" or (view != "pending" and sort == "risk")
+        return self._page(key, limit, cursor, reverse=newest, keep=keep)
+
+    def author_comments(self, email: str, sites: list[str]) -> list[Comment]:
+        """An author's latest comments (up to AUTHOR_HISTORY_KEEP a site) on `sites`, newest first."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for site in sites:
+                pipe.zrevrange(author_comments_key(site, email), 0, -1)
+            found = pipe.execute()
+        return sorted(self.get_many(cid for ids in found for cid in ids), key=lambda c: -c.created_ms)
+
+    def view_counts(self, sites: list[str]) -> dict[str, int]:
+        """How many comments each desk view holds on `sites`."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for site in sites:
+                pipe.zcard(site_queue_key(site))
+                for view in DECIDED:
+                    pipe.zcard(decided_key(view, site))
+            found = pipe.execute()
+        width = 1 + len(DECIDED)
+        return {view: sum(found[i::width]) for i, view in enumerate(("pending", *DECIDED))}
+
+    def articles(self, site: str, prefix: str, limit: int = 20) -> list[str]:
+        """Article ids of `site` that start with `prefix` (the desk's search), in order."""
+        low = f"[{prefix}" if prefix else "-"
+        high = f"[{prefix}\U0010ffff" if prefix else "+"
+        return cast(list[str], self.redis.zrangebylex(articles_key(site), low, high, start=0, num=limit))
+
     def public_page(
         self, site: str, article_id: str, *, limit: int, cursor: str | None = None, newest_first: bool = False,
+        featured: bool | None = None,
     ) -> tuple[list[Comment], str | None]:
-        """Published comments of one article, by the time they were written."""
+        """Published comments of one article, by the time they were written; with `featured`, only the
+        moderators' picks (or only the others)."""
         return self._page(published_key(site, article_id), limit, cursor, reverse=newest_first,
-                          keep=lambda c: c.status == policy.PUBLISHED)
+                          keep=lambda c: c.status == policy.PUBLISHED and (featured is None or c.featured == featured))
 
     def published_version(self, site: str, article_id: str) -> int:
         """A number that changes with every change to the article's published list."""

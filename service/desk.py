@@ -229,7 +229,8 @@ def _age(ms: int) -> str:
     return f"{seconds}s"
 
 
-FILTERS = ("site", "article_id", "flag", "language")
+FILTERS = ("site", "article_id", "flag", "severity", "language", "author")
+SORTS = ("risk", "newest", "oldest")
 PAGE = 20
 
 
@@ -240,17 +241,32 @@ def queue_filters(source: Mapping[str, Any]) -> dict[str, str]:
         raise ModerationError("That is not one of your sites.")
     if filters.get("language") not in (None, *policy.LANGUAGES):
         raise ModerationError("Screening finds only ar, en or mixed.")
+    if filters.get("severity") not in (None, *policy.SEVERITIES, "none"):
+        raise ModerationError("A severity is low, medium, high or none.")
+    if "author" in filters:
+        filters["author"] = filters["author"].strip().lower()
     return filters
 
 
 def workable(filters: Mapping[str, str], cursor: str | None) -> tuple[list[Comment], str | None]:
     """A page of pending comments that are free or this moderator's: another's claims are skipped, not shown
     greyed out, reading on (a few pages at most) so that a second moderator still gets a full page."""
+    return listed("pending", "risk", filters, cursor, skip_others=True)
+
+
+def listed(view: str, sort: str, filters: Mapping[str, str], cursor: str | None,
+           skip_others: bool = False) -> tuple[list[Comment], str | None]:
+    """A page of a view, sorted and filtered; with `skip_others`, without what other moderators hold."""
+    if "author" in filters:  # an author's latest comments: a few hundred at most, filtered here
+        return by_author(view, sort, filters), None
     out: list[Comment] = []
     for _ in range(5):
-        comments, cursor = store().queue_page(limit=PAGE, cursor=cursor, site=filters.get("site"),
-                                              article_id=filters.get("article_id"), flag=filters.get("flag"),
-                                              sites=g.moderator.sites, language=filters.get("language"))
+        comments, cursor = store().review_page(view=view, sort=sort, limit=PAGE, cursor=cursor,
+                                               site=filters.get("site"), article_id=filters.get("article_id"),
+                                               flag=filters.get("flag"), severity=filters.get("severity"),
+                                               sites=g.moderator.sites, language=filters.get("language"))
+        if not skip_others:
+            return comments, cursor
         held = desk().claims(c.id for c in comments)
         out += [c for c in comments if c.id not in held or held[c.id].moderator == g.moderator.name]
         if len(out) >= PAGE or cursor is None:
@@ -258,7 +274,22 @@ def workable(filters: Mapping[str, str], cursor: str | None) -> tuple[list[Comme
     return out, cursor
 
 
-VIEWS = ("pending", "reported")
+def by_author(view: str, sort: str, filters: Mapping[str, str]) -> list[Comment]:
+    sites = [filters["site"]] if "site" in filters else my_sites()
+    statuses = {"pending": {policy.PENDING_REVIEW}, "approved": {policy.PUBLISHED, policy.APPROVED},
+                "rejected": {policy.REJECTED}}[view]
+    found = [c for c in store().author_comments(filters["author"], sites) if c.status in statuses
+             and all(not filters.get(k) or v == filters[k] for k, v in (
+                 ("article_id", c.article_id), ("language", c.language), ("severity", c.top_severity)))
+             and (not filters.get("flag") or any(f["code"] == filters["flag"] for f in c.flags))]
+    if sort == "risk":
+        found.sort(key=lambda c: (-(c.risk or 0), c.created_ms))
+    elif sort == "oldest":
+        found.reverse()
+    return found[:100]
+
+
+VIEWS = ("pending", "reported", "approved", "rejected")
 
 
 def my_sites() -> list[str]:
@@ -274,7 +305,10 @@ def queue() -> str:
     view = request.args.get("view", "pending")
     if view not in VIEWS:
         view, error = "pending", "There is no such queue; here is the pending one."
-    counts = {"pending": desk().pending_count(my_sites()), "reported": reports().counts(my_sites())}
+    sort = request.args.get("sort", "risk")
+    if sort not in SORTS:
+        sort, error = "risk", "Sort by risk, newest or oldest."
+    counts = {**store().view_counts(my_sites()), "reported": reports().counts(my_sites())}
     report_summaries: dict[str, Any] = {}
     try:
         filters = queue_filters(request.args)
@@ -282,8 +316,10 @@ def queue() -> str:
             sites = [filters["site"]] if "site" in filters else my_sites()
             comments, cursor = store().get_many(reports().waiting(sites, 50)), None
             report_summaries = reports().summaries(c.id for c in comments)
+        elif view == "pending":
+            comments, cursor = listed("pending", sort, filters, request.args.get("cursor"), skip_others=True)
         else:
-            comments, cursor = workable(filters, request.args.get("cursor"))
+            comments, cursor = listed(view, sort, filters, request.args.get("cursor"))
     except ModerationError as err:
         filters, comments, cursor, error = {}, [], None, err.message
     held = desk().claims(c.id for c in comments)
@@ -297,8 +333,32 @@ def queue() -> str:
                       "history": histories[c.id], "bans": author_bans, "reports": report_summaries.get(c.id)})
     autoclaim = view == "pending" and any(i["claim"] is None for i in items)
     return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim, error=error,
-                sites=my_sites(), done=request.args.get("done"), view=view, counts=counts,
+                sites=my_sites(), done=request.args.get("done"), view=view, counts=counts, sort=sort,
+                severities=(*policy.SEVERITIES, "none"),
                 poll_seconds=int(current_app.config["DESK_POLL_SECONDS"]) if view == "pending" else 0)
+
+
+@bp.get("/articles")
+@signed_in()
+def articles() -> Any:
+    """Article ids that start with what the moderator typed, on their sites (the article filter's suggestions)."""
+    prefix = request.args.get("prefix", "")[:200]
+    site = request.args.get("site") or None
+    sites = [site] if site and site in my_sites() else my_sites()
+    found = sorted({a for s in sites for a in store().articles(s, prefix)})
+    return jsonify({"articles": found[:20]})
+
+
+@bp.post("/feature")
+@signed_in()
+def feature() -> Any:
+    """Feature a published comment, or stop featuring it (`f`)."""
+    data = request.get_json(silent=True) or request.form
+    comment = desk().feature(str(data.get("id") or ""), moderator=g.moderator,
+                             featured=str(data.get("featured", "true")).lower() in ("true", "1", "on"))
+    if request.is_json:
+        return jsonify({"id": comment.id, "featured": comment.featured})
+    return redirect(url_for("desk.queue", view="approved"))
 
 
 @bp.post("/reported")

@@ -38,7 +38,7 @@ def list_comments(site: str, article_id: str) -> Response:
 
     def build() -> Response:
         comments, cursor = store().public_page(site, article_id, limit=q["limit"], cursor=q.get("cursor"),
-                                               newest_first=q["order"] == "newest")
+                                               newest_first=q["order"] == "newest", featured=q.get("featured"))
         return jsonify(_PAGE.dump({"comments": [c.public_view() for c in comments], "next_cursor": cursor}))
 
     return _cached(_etag(site, article_id), build)

@@ -603,3 +603,32 @@ def test_the_reported_queue_by_keyboard(live: tuple[str, Any], browser: Any, wor
     wait_for(lambda: not browser.find_elements(By.CSS_SELECTOR, "li.comment"))
     wait_for(lambda: status(client, taken) == "rejected")
     assert status(client, kept) == "published"
+
+
+def test_the_approved_view_features_with_f_and_reverses(live: tuple[str, Any], browser: Any, work: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.test_reports import published
+
+    base, app = live
+    client = app.test_client()
+    first = published(client, work, "A thoughtful first comment.")
+    second = published(client, work, "تعليق مفيد ومنصف على المقال.")
+    sign_in(browser, base)
+    tab = browser.find_element(By.CSS_SELECTOR, 'nav.views a[href*="view=approved"]')
+    assert tab.text == "Approved 2"
+    tab.click()
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "li.comment")) == 2)
+    cards = browser.find_elements(By.CSS_SELECTOR, "li.comment")
+    assert cards[0].get_attribute("data-id") == second and "published by admin" in cards[0].text
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys("f")
+    wait_for(lambda: client.get("/v1/sites/demo/articles/article-1/comments?featured=true").json["comments"])
+    assert [c["id"] for c in client.get("/v1/sites/demo/articles/article-1/comments?featured=true").json[
+        "comments"]] == [second]
+    body.send_keys("a")  # decided: a does nothing here, and says so
+    toast = browser.find_element(By.ID, "toast")
+    wait_for(lambda: "These are decided" in toast.text)
+    cards[1].find_element(By.CSS_SELECTOR, "button.reverse").click()
+    wait_for(lambda: status(client, first) == "pending_review")
+    browser.save_screenshot(str(ARTIFACTS / "approved-view.png"))

@@ -362,3 +362,78 @@ def test_another_sites_comment_has_no_panel(client: FlaskClient, work: Any) -> N
     sign_in(client, r.json["token"])
     assert client.get(f"/moderate/comments/{cid}/panel").status_code == 404
     assert client.get(f"/moderate/comments/{cid}").status_code == 404
+
+
+# ---- queues, sorting and filters ----------------------------------------------------------------
+
+def test_views_of_decided_comments_with_counts_sorting_and_reversal(client: FlaskClient, work: Any) -> None:
+    ids = [submit(client, payload(f"comment {i}", author={"name": "N", "email": f"v{i}@example.com"})).json["id"]
+           for i in range(4)]
+    work()
+    for cid, action in zip(ids[:3], ("approve", "reject", "approve"), strict=True):
+        body = {"action": action, **({"reason": "spam"} if action == "reject" else {})}
+        client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS, json=body)
+        time.sleep(0.002)  # distinct decision times
+    csrf = sign_in(client)
+    html = client.get("/moderate?view=approved").get_data(as_text=True)
+    for label, n in (("Pending", 1), ("Reported", 0), ("Approved", 2), ("Rejected", 1)):
+        assert f'>{label} <span class="count">{n}</span>' in html, label
+    shown = re.findall(r'data-id="([0-9a-f]+)"', html)
+    assert shown == [ids[2], ids[0]]  # latest decision first
+    oldest = re.findall(r'data-id="([0-9a-f]+)"', client.get("/moderate?view=approved&sort=oldest").get_data(
+        as_text=True))
+    assert oldest == [ids[0], ids[2]]
+    rejected = client.get("/moderate?view=rejected").get_data(as_text=True)
+    assert re.findall(r'data-id="([0-9a-f]+)"', rejected) == [ids[1]] and "rejected (spam) by admin" in rejected
+    assert client.post("/moderate/reverse", json={"id": ids[2]}, headers={"X-CSRF-Token": csrf}).status_code == 200
+    after = client.get("/moderate?view=approved").get_data(as_text=True)
+    assert re.findall(r'data-id="([0-9a-f]+)"', after) == [ids[0]]
+    assert '>Pending <span class="count">2</span>' in after
+    assert "Sort by risk" in client.get("/moderate?sort=sideways").get_data(as_text=True)
+
+
+def test_pending_sorted_by_age_and_filtered_by_severity_author_and_article_prefix(client: FlaskClient,
+                                                                                  work: Any) -> None:
+    calm = submit(client, payload("A calm remark.", author={"name": "A", "email": "Amal@Example.com"})).json["id"]
+    rude = submit(client, payload("You idiot, you moron.", author={"name": "B", "email": "b@example.com"},
+                                  article={"id": "article-22", "url": "https://news.example/a22"})).json["id"]
+    work()
+    sign_in(client)
+
+    def shown(query: str) -> list[str]:
+        return re.findall(r'data-id="([0-9a-f]+)"', client.get(f"/moderate?{query}").get_data(as_text=True))
+
+    assert shown("sort=oldest") == [calm, rude] and shown("sort=newest") == [rude, calm]
+    assert shown("") == [rude, calm]  # riskiest first
+    ranks = {"none": 0, "low": 1, "medium": 2, "high": 3}
+
+    def severity(cid: str) -> str:
+        flags = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json["flags"]
+        return max((f["severity"] for f in flags), key=ranks.__getitem__, default="none")
+
+    assert severity(calm) != severity(rude)
+    assert shown(f"severity={severity(calm)}") == [calm] and shown(f"severity={severity(rude)}") == [rude]
+    assert shown("author=amal@example.com") == [calm]
+    assert shown("article_id=article-22") == [rude]
+    assert client.get("/moderate/articles?prefix=article-2").json == {"articles": ["article-22"]}
+    assert client.get("/moderate/articles?prefix=art").json == {"articles": ["article-1", "article-22"]}
+    assert "A severity is low" in client.get("/moderate?severity=loud").get_data(as_text=True)
+
+
+def test_a_featured_comment_is_marked_and_filterable_in_the_public_list(client: FlaskClient, work: Any) -> None:
+    ids = [submit(client, payload(f"comment {i}", author={"name": "N", "email": f"f{i}@example.com"})).json["id"]
+           for i in range(3)]
+    work()
+    for cid in ids[:2]:
+        client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS, json={"action": "approve"})
+    csrf = sign_in(client)
+    r = client.post("/moderate/feature", json={"id": ids[1], "featured": True}, headers={"X-CSRF-Token": csrf})
+    assert r.json == {"id": ids[1], "featured": True}
+    listed = client.get("/v1/sites/demo/articles/article-1/comments").json["comments"]
+    assert [(c["id"], c["featured"]) for c in listed] == [(ids[0], False), (ids[1], True)]
+    only = client.get("/v1/sites/demo/articles/article-1/comments?featured=true").json["comments"]
+    assert [c["id"] for c in only] == [ids[1]]
+    pending = client.post("/moderate/feature", json={"id": ids[2], "featured": True}, headers={"X-CSRF-Token": csrf})
+    assert pending.status_code == 409 and "Only a published comment" in pending.json["message"]
+    client.post("/moderate/feature", json={"id": ids[1], "featured": False}, headers={"X-CSRF-Token": csrf})
+    assert client.get("/v1/sites/demo/articles/article-1/comments?featured=true").json["comments"] == []

@@ -8,8 +8,8 @@
   // sends the same request again once the moderator is back.
   function post(url, body) { return send(url, body); }
 
-  // A GET of a piece of page (the author panel), with the same handling of ended sessions; resolves to its HTML.
-  function getHTML(url) { return send(url, undefined); }
+  // A GET (the author panel, article suggestions), with the same handling of ended sessions: HTML or JSON.
+  function get(url) { return send(url, undefined); }
 
   function send(url, body) {
     var options = {method: body === undefined ? "GET" : "POST", credentials: "same-origin",
@@ -153,6 +153,7 @@
       if (action === "reject") { body.reason = why || el.dataset.reason || "other"; }
       if (note && note.value.trim()) { body.note = note.value.trim(); }
       if (document.body.dataset.view === "reported") { settleReport(action, el, body); return; }
+      if (decidedView) { toast("These are decided: f features a published one, or use Reverse.", "error"); return; }
       post("/moderate/decide", body).then(function (data) {
         var result = data.results[0];
         if (result.error) { toast("Not saved: " + result.message, "error"); return; }
@@ -204,7 +205,7 @@
     function openPanel(el, focusBan) {
       var link = el && el.querySelector("a.context");
       if (!link || !panel) { return; }
-      getHTML(link.dataset.panel).then(function (html) {
+      get(link.dataset.panel).then(function (html) {
         panel.innerHTML = html;  // rendered by the server's escaping templates, like the page itself
         panel.hidden = false;
         document.body.classList.add("with-panel");
@@ -274,6 +275,50 @@
       });
     }
 
+    // The approved and rejected views: feature a published comment (f), or reverse a decision.
+    var decidedView = ["approved", "rejected"].indexOf(document.body.dataset.view) !== -1;
+    function feature(el) {
+      var button = el && el.querySelector("button.feature");
+      if (!button) { toast("Only a published comment can be featured.", "error"); return; }
+      var on = button.getAttribute("aria-pressed") !== "true";
+      post("/moderate/feature", {id: el.dataset.id, featured: on}).then(function (data) {
+        button.setAttribute("aria-pressed", data.featured ? "true" : "false");
+        button.textContent = data.featured ? "Featured" : "Feature";
+        toast(data.featured ? "Featured: readers' pages can show it first." : "No longer featured.");
+      }).catch(function (e) { toast("Not saved: " + e.message, "error"); });
+    }
+    function reverse(el) {
+      post("/moderate/reverse", {id: el.dataset.id}).then(function () {
+        el.remove();
+        toast("Reversed: the comment is pending again, on your desk.");
+        show(current);
+      }).catch(function (e) { toast("Not reversed: " + e.message, "error"); });
+    }
+    document.querySelectorAll("li.comment button.feature").forEach(function (b) {
+      b.addEventListener("click", function () { feature(b.closest("li.comment")); });
+    });
+    document.querySelectorAll("li.comment button.reverse").forEach(function (b) {
+      b.addEventListener("click", function () { reverse(b.closest("li.comment")); });
+    });
+
+    // The article filter suggests the ids that start with what is typed.
+    var articleField = document.getElementById("article-filter");
+    var articleTimer = null;
+    if (articleField) {
+      articleField.addEventListener("input", function () {
+        window.clearTimeout(articleTimer);
+        articleTimer = window.setTimeout(function () {
+          var site = (document.querySelector('select[name="site"]') || {}).value || "";
+          get("/moderate/articles?prefix=" + encodeURIComponent(articleField.value) + "&site=" + encodeURIComponent(site))
+            .then(function (data) {
+              var list = document.getElementById("article-ids");
+              list.textContent = "";
+              data.articles.forEach(function (a) { var o = document.createElement("option"); o.value = a; list.appendChild(o); });
+            }).catch(function () { /* suggestions are a convenience; typing the id still works */ });
+        }, 150);
+      });
+    }
+
     // A reported comment: kept (its reports dismissed) or unpublished (the site is told).
     function settleReport(action, el, decision) {
       var body = {id: el.dataset.id, action: action === "approve" ? "dismiss" : "unpublish", note: decision.note};
@@ -309,6 +354,7 @@
         decide("reject", null, reason.options[Number(ev.key) - 1].value);
       }
       else if (ev.key === "t" && note) { note.focus(); }
+      else if (ev.key === "f" && decidedView) { feature(items()[current]); }
       else if (ev.key === "z") { document.body.classList.toggle("single-mode"); show(current); }
       else if (ev.key === "u") { undo(); }
       else if (ev.key === "o") { if (!closePanel()) { openPanel(items()[current], false); } }
