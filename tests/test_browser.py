@@ -160,6 +160,7 @@ def test_a_moderator_signs_in_and_decides_with_the_keyboard(live: tuple[str, Any
     body = browser.find_element(By.TAG_NAME, "body")
     body.send_keys("a")
     wait_for(lambda: status(client, first) == "published")
+    wait_for(lambda: not browser.find_elements(By.CSS_SELECTOR, f'li.comment[data-id="{first}"]'))  # page caught up
     # 'j' moves on; 't' writes a note; '2' rejects as abuse (the second reason) with it.
     remaining = [el.get_attribute("data-id") for el in browser.find_elements(By.CSS_SELECTOR, "li.comment")]
     target = remaining[1]
@@ -299,6 +300,7 @@ def test_a_failed_decision_is_red_and_says_what_happened(live: tuple[str, Any], 
     toast = browser.find_element(By.ID, "toast")
     wait_for(lambda: "Not saved" in toast.text)
     assert "rejected, not pending review" in toast.text and toast.get_attribute("role") == "alert"
+    browser.save_screenshot(str(ARTIFACTS / "failure-in-red.png"))
     assert contrast(toast.value_of_css_property("color"), toast.value_of_css_property("background-color")) >= 4.5
     assert "error-notice" in toast.get_attribute("class")
 
@@ -632,3 +634,39 @@ def test_the_approved_view_features_with_f_and_reverses(live: tuple[str, Any], b
     cards[1].find_element(By.CSS_SELECTOR, "button.reverse").click()
     wait_for(lambda: status(client, first) == "pending_review")
     browser.save_screenshot(str(ARTIFACTS / "approved-view.png"))
+
+
+def test_filters_sorting_and_article_suggestions_in_the_page(live: tuple[str, Any], browser: Any, work: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    base, app = live
+    client = app.test_client()
+    old = submit(client, payload("An early calm remark.", author={"name": "E", "email": "early@example.com"},
+                                 article={"id": "budget-2027", "url": "https://news.example/b"})).json["id"]
+    new = submit(client, payload("You idiot, you moron.", author={"name": "L", "email": "late@example.com"},
+                                 article={"id": "budget-2028", "url": "https://news.example/c"})).json["id"]
+    other = submit(client, payload("Sports talk.", author={"name": "S", "email": "s@example.com"},
+                                   article={"id": "football", "url": "https://news.example/f"})).json["id"]
+    work()
+    sign_in(browser, base)
+    Select(browser.find_element(By.CSS_SELECTOR, 'select[name="sort"]')).select_by_value("oldest")
+    browser.find_element(By.CSS_SELECTOR, ".filters button[type=submit]").click()
+    wait_for(lambda: "sort=oldest" in browser.current_url)
+    wait_for(lambda: [c.get_attribute("data-id") for c in browser.find_elements(By.CSS_SELECTOR, "li.comment")]
+             == [old, new, other])
+    field = browser.find_element(By.ID, "article-filter")
+    field.send_keys("budget")
+    wait_for(lambda: [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, "#article-ids option")]
+             == ["budget-2027", "budget-2028"])
+    field.send_keys("-2028")
+    browser.find_element(By.CSS_SELECTOR, ".filters button[type=submit]").click()
+    wait_for(lambda: [c.get_attribute("data-id") for c in browser.find_elements(By.CSS_SELECTOR, "li.comment")]
+             == [new])
+    browser.save_screenshot(str(ARTIFACTS / "filtered.png"))
+    author = browser.find_element(By.CSS_SELECTOR, 'input[name="author"]')
+    browser.find_element(By.ID, "article-filter").clear()
+    author.send_keys("EARLY@example.com")
+    browser.find_element(By.CSS_SELECTOR, ".filters button[type=submit]").click()
+    wait_for(lambda: [c.get_attribute("data-id") for c in browser.find_elements(By.CSS_SELECTOR, "li.comment")]
+             == [old])

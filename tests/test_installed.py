@@ -82,5 +82,15 @@ def test_an_installed_worker_screens_a_comment_and_exits_in_burst_mode(installed
         assert stored["status"] == "pending_review"
         assert {"profanity", "link", "toxicity"} <= {f["code"] for f in json.loads(stored["flags"])}
         assert stored["language"] == "en"
+        # The installed desk renders the queue, the author panel and the reported tab (every template ships).
+        desk = ("from service import create_app; c = create_app().test_client();"
+                "r = c.post('/moderate/session', json={'token': 'x' * 32}); print(r.status_code);"
+                f"q = c.get('/moderate'); print(q.status_code, {comment_id!r} in q.get_data(as_text=True));"
+                f"p = c.get('/moderate/comments/{comment_id}/panel'); print(p.status_code, 'class=\"panel\"' in "
+                "p.get_data(as_text=True)); t = c.get('/moderate?view=reported'); print(t.status_code);"
+                "j = c.get('/moderate/static/desk.js'); print(j.status_code)")
+        out = run_installed(installed, str(installed / "bin" / "python"), "-c", desk, env=env)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split("\n")[:5] == ["200", "200 True", "200 True", "200", "200"], out.stdout
     finally:
         server.stop()
