@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -298,46 +298,37 @@ class Desk:
         site gets `comment.unpublished`. A moderator may reverse their own decisions of the last 24 hours
         (the desk's 10-second undo is one of them); an admin, any decision.
         """
-        key = comment_key(comment_id)
-        while True:
-            with self.redis.pipeline() as pipe:
-                try:
-                    pipe.watch(key)
-                    comment = self._load(pipe, comment_id)
-                    if not moderator.sees(comment.site):
-                        raise CommentNotFound()
-                    if comment.status not in (policy.PUBLISHED, policy.REJECTED, policy.APPROVED):
-                        raise Conflict(f"The comment is {comment.status}: there is no decision to reverse.",
-                                       fields={"status": comment.status})
-                    was, previous = comment.status, comment.decision or {}
-                    _may_reverse(moderator, previous)
-                    unpublish = [comment, *self._published_replies(pipe, comment.id)] if was == policy.PUBLISHED \
-                        else []
-                    pipe.multi()
-                    comment.status = policy.PENDING_REVIEW
-                    comment.decision = None
-                    pipe.hset(key, "status", policy.PENDING_REVIEW)
-                    pipe.hdel(key, "decision", "published_ms", "featured")
-                    comment.enqueue_for_review(pipe)
-                    comment.file_as_decided(pipe, None, 0)
-                    pipe.set(lease_key(comment.id), moderator.name, px=self.lease_ms)
-                    for c in unpublish:
-                        pipe.zrem(published_key(c.site, c.article_id), c.id)
-                        pipe.incr(published_version_key(c.site, c.article_id))
-                        if c is not comment:  # replies wait again for their parent
-                            pipe.hset(comment_key(c.id), "status", policy.APPROVED)
-                            pipe.hdel(comment_key(c.id), "published_ms")
-                    counter = "approved" if previous.get("action") == "approve" else "rejected"
-                    pipe.hincrby(author_key(comment.site, comment.author_email), counter, -1)
-                    audit.append(pipe, actor=moderator.name, action="decision.reverse", target=f"comment:{comment.id}",
-                                 comment_id=comment.id, site=comment.site,
-                                 details={"was": was, "previous": previous, "note": note})
-                    for c in unpublish:
-                        self._event(pipe, c, "comment.unpublished")
-                    pipe.execute()
-                    return comment
-                except WatchError:
-                    continue
+        def change(pipe: Any, comment: Comment) -> None:
+            if comment.status not in (policy.PUBLISHED, policy.REJECTED, policy.APPROVED):
+                raise Conflict(f"The comment is {comment.status}: there is no decision to reverse.",
+                               fields={"status": comment.status})
+            was, previous = comment.status, comment.decision or {}
+            _may_reverse(moderator, previous)
+            unpublish = [comment, *self._published_replies(pipe, comment.id)] if was == policy.PUBLISHED else []
+            key = comment_key(comment.id)
+            pipe.multi()
+            comment.status = policy.PENDING_REVIEW
+            comment.decision = None
+            pipe.hset(key, "status", policy.PENDING_REVIEW)
+            pipe.hdel(key, "decision", "published_ms", "featured")
+            comment.enqueue_for_review(pipe)
+            comment.file_as_decided(pipe, None, 0)
+            pipe.set(lease_key(comment.id), moderator.name, px=self.lease_ms)
+            for c in unpublish:
+                pipe.zrem(published_key(c.site, c.article_id), c.id)
+                pipe.incr(published_version_key(c.site, c.article_id))
+                if c is not comment:  # replies wait again for their parent
+                    pipe.hset(comment_key(c.id), "status", policy.APPROVED)
+                    pipe.hdel(comment_key(c.id), "published_ms")
+            counter = "approved" if previous.get("action") == "approve" else "rejected"
+            pipe.hincrby(author_key(comment.site, comment.author_email), counter, -1)
+            audit.append(pipe, actor=moderator.name, action="decision.reverse", target=f"comment:{comment.id}",
+                         comment_id=comment.id, site=comment.site,
+                         details={"was": was, "previous": previous, "note": note})
+            for c in unpublish:
+                self._event(pipe, c, "comment.unpublished")
+
+        return self._in_transaction(comment_id, moderator, change)
 
     def thread(self, comment: Comment) -> dict[str, Any]:
         """The comment's parent and replies, each with its state: the context a decision needs."""
@@ -383,70 +374,65 @@ class Desk:
 
     def feature(self, comment_id: str, *, moderator: Moderator, featured: bool) -> Comment:
         """Feature a published comment (or stop): the public list shows `featured` and can be filtered by it."""
-        key = comment_key(comment_id)
-        while True:
-            with self.redis.pipeline() as pipe:
-                try:
-                    pipe.watch(key)
-                    comment = self._load(pipe, comment_id)
-                    if not moderator.sees(comment.site):
-                        raise CommentNotFound()
-                    if comment.status != policy.PUBLISHED:
-                        raise Conflict(f"Only a published comment can be featured; this one is {comment.status}.",
-                                       fields={"status": comment.status})
-                    pipe.multi()
-                    if featured:
-                        pipe.hset(key, "featured", "1")
-                    else:
-                        pipe.hdel(key, "featured")
-                    pipe.incr(published_version_key(comment.site, comment.article_id))
-                    audit.append(pipe, actor=moderator.name, action="comment.feature" if featured else
-                                 "comment.unfeature", target=f"comment:{comment.id}", comment_id=comment.id,
-                                 site=comment.site)
-                    pipe.execute()
-                    comment.featured = featured
-                    return comment
-                except WatchError:
-                    continue
+        def change(pipe: Any, comment: Comment) -> None:
+            _published(comment, "Only a published comment can be featured")
+            pipe.multi()
+            if featured:
+                pipe.hset(comment_key(comment.id), "featured", "1")
+            else:
+                pipe.hdel(comment_key(comment.id), "featured")
+            pipe.incr(published_version_key(comment.site, comment.article_id))
+            audit.append(pipe, actor=moderator.name, action="comment.feature" if featured else "comment.unfeature",
+                         target=f"comment:{comment.id}", comment_id=comment.id, site=comment.site)
+            comment.featured = featured
+
+        return self._in_transaction(comment_id, moderator, change)
 
     def unpublish(self, comment_id: str, *, moderator: Moderator, reason: str, note: str | None = None) -> Comment:
         """Take a published comment down (readers reported it): rejected, off the public list, its reports
         cleared, the site told `comment.unpublished`. Its published replies leave the list too and go back to
         review, as replies of a rejected parent do."""
-        key = comment_key(comment_id)
+        def change(pipe: Any, comment: Comment) -> None:
+            _published(comment, "Only a published comment can be unpublished")
+            key = comment_key(comment.id)
+            replies = self._published_replies(pipe, comment.id)
+            pipe.multi()
+            comment.status = policy.REJECTED
+            comment.decision = {"action": "reject", "reason": reason, "note": note, "unpublished": True,
+                                "moderator": moderator.name, "decided_ms": now_ms()}
+            pipe.hset(key, mapping={"status": comment.status,
+                                    "decision": json.dumps(comment.decision, ensure_ascii=False)})
+            pipe.hdel(key, "published_ms", "featured")
+            for c in (comment, *replies):
+                pipe.zrem(published_key(c.site, c.article_id), c.id)
+                pipe.incr(published_version_key(c.site, c.article_id))
+            for reply in replies:
+                pipe.hdel(comment_key(reply.id), "published_ms")
+                self._reopen(pipe, reply, moderator, because=comment.id)
+            Reports.clear(pipe, comment)
+            comment.file_as_decided(pipe, "rejected", comment.decision["decided_ms"])
+            pipe.hincrby(author_key(comment.site, comment.author_email), "approved", -1)
+            pipe.hincrby(author_key(comment.site, comment.author_email), "rejected", 1)
+            audit.append(pipe, actor=moderator.name, action="comment.unpublish", target=f"comment:{comment.id}",
+                         comment_id=comment.id, site=comment.site,
+                         details={"reason": reason, "note": note, "replies": [r.id for r in replies]})
+            for c in (comment, *replies):
+                self._event(pipe, c, "comment.unpublished", reason if c is comment else None)
+
+        return self._in_transaction(comment_id, moderator, change)
+
+    def _in_transaction(self, comment_id: str, moderator: Moderator,
+                        change: Callable[[Any, Comment], None]) -> Comment:
+        """Load the comment under WATCH (another site's is not found), let `change` check it, call multi() and
+        queue its writes, and execute them together; start again if the comment changed meanwhile."""
         while True:
             with self.redis.pipeline() as pipe:
                 try:
-                    pipe.watch(key)
+                    pipe.watch(comment_key(comment_id))
                     comment = self._load(pipe, comment_id)
                     if not moderator.sees(comment.site):
                         raise CommentNotFound()
-                    if comment.status != policy.PUBLISHED:
-                        raise Conflict(f"The comment is {comment.status}, not published.",
-                                       fields={"status": comment.status})
-                    replies = self._published_replies(pipe, comment.id)
-                    pipe.multi()
-                    comment.status = policy.REJECTED
-                    comment.decision = {"action": "reject", "reason": reason, "note": note, "unpublished": True,
-                                        "moderator": moderator.name, "decided_ms": now_ms()}
-                    pipe.hset(key, mapping={"status": comment.status,
-                                            "decision": json.dumps(comment.decision, ensure_ascii=False)})
-                    pipe.hdel(key, "published_ms", "featured")
-                    for c in (comment, *replies):
-                        pipe.zrem(published_key(c.site, c.article_id), c.id)
-                        pipe.incr(published_version_key(c.site, c.article_id))
-                    for reply in replies:
-                        pipe.hdel(comment_key(reply.id), "published_ms")
-                        self._reopen(pipe, reply, moderator, because=comment.id)
-                    Reports.clear(pipe, comment)
-                    comment.file_as_decided(pipe, "rejected", comment.decision["decided_ms"])
-                    pipe.hincrby(author_key(comment.site, comment.author_email), "approved", -1)
-                    pipe.hincrby(author_key(comment.site, comment.author_email), "rejected", 1)
-                    audit.append(pipe, actor=moderator.name, action="comment.unpublish",
-                                 target=f"comment:{comment.id}", comment_id=comment.id, site=comment.site,
-                                 details={"reason": reason, "note": note, "replies": [r.id for r in replies]})
-                    for c in (comment, *replies):
-                        self._event(pipe, c, "comment.unpublished", reason if c is comment else None)
+                    change(pipe, comment)
                     pipe.execute()
                     return comment
                 except WatchError:
@@ -594,6 +580,11 @@ class Desk:
         depth = [(m, int(found[2 * i]) if found[2 * i] is not None else None) for i, m in enumerate(span)]
         decisions = [(m, int(found[2 * i + 1] or 0)) for i, m in enumerate(span)]
         return {"depth": depth, "decisions": decisions}  # type: ignore[dict-item]
+
+
+def _published(comment: Comment, refusal: str) -> None:
+    if comment.status != policy.PUBLISHED:
+        raise Conflict(f"{refusal}; this one is {comment.status}.", fields={"status": comment.status})
 
 
 def _may_reverse(moderator: Moderator, decision: Mapping[str, Any]) -> None:
