@@ -36,7 +36,7 @@ from moderation.errors import CommentNotFound, ModerationError, Unauthorized
 from moderation.review import UNDO_SECONDS
 from moderation.schemas import BanIn
 from moderation.sessions import Session, Sessions
-from moderation.store import Comment
+from moderation.store import VIEW_STATUSES, Comment
 from service.extensions import accounts, bans, desk, reports, settings, store
 
 bp = Blueprint("desk", __name__, url_prefix="/moderate", template_folder="templates",
@@ -121,6 +121,24 @@ def signed_in(role: str = "moderator") -> Callable[[F], F]:
     return decorate
 
 
+def sent() -> Mapping[str, Any]:
+    """What the page sent: its script's JSON object or a form. JSON that is not an object is a 400, not a 500."""
+    if not request.is_json:
+        return request.form
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(400, "Send a JSON object.")
+    return data
+
+
+def listed_ids(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        abort(400, "ids must be a list of comment ids.")
+    return value
+
+
 def page(template: str, **context: Any) -> str:
     session: Session | None = g.get("session")
     return render_template(f"desk/{template}", session=session, reasons=policy.REJECT_REASONS,
@@ -177,7 +195,7 @@ def sign_in_again() -> Any:
     origin = request.headers.get("Origin")
     if origin and origin.rstrip("/") != request.host_url.rstrip("/"):
         abort(403, "Sign in from the desk itself.")
-    token = (request.get_json(silent=True) or {}).get("token")
+    token = sent().get("token")
     try:
         session = sessions().open(str(token or "").strip())
     except Unauthorized:
@@ -276,9 +294,7 @@ def listed(view: str, sort: str, filters: Mapping[str, str], cursor: str | None,
 
 def by_author(view: str, sort: str, filters: Mapping[str, str]) -> list[Comment]:
     sites = [filters["site"]] if "site" in filters else my_sites()
-    statuses = {"pending": {policy.PENDING_REVIEW}, "approved": {policy.PUBLISHED, policy.APPROVED},
-                "rejected": {policy.REJECTED}}[view]
-    found = [c for c in store().author_comments(filters["author"], sites) if c.status in statuses
+    found = [c for c in store().author_comments(filters["author"], sites) if c.status in VIEW_STATUSES[view]
              and all(not filters.get(k) or v == filters[k] for k, v in (
                  ("article_id", c.article_id), ("language", c.language), ("severity", c.top_severity)))
              and (not filters.get("flag") or any(f["code"] == filters["flag"] for f in c.flags))]
@@ -353,7 +369,7 @@ def articles() -> Any:
 @signed_in()
 def feature() -> Any:
     """Feature a published comment, or stop featuring it (`f`)."""
-    data = request.get_json(silent=True) or request.form
+    data = sent()
     comment = desk().feature(str(data.get("id") or ""), moderator=g.moderator,
                              featured=str(data.get("featured", "true")).lower() in ("true", "1", "on"))
     if request.is_json:
@@ -365,7 +381,7 @@ def feature() -> Any:
 @signed_in()
 def reported() -> Any:
     """Deal with a reported comment: unpublish it (the site gets `comment.unpublished`) or dismiss its reports."""
-    data = request.get_json(silent=True) or request.form
+    data = sent()
     comment = visible_comment(str(data.get("id") or ""))
     action = data.get("action")
     note = str(data.get("note") or "").strip()[:policy.NOTE_MAX_CHARS] or None
@@ -425,13 +441,13 @@ def panel(comment_id: str) -> str:
 @signed_in()
 def ban_author() -> Any:
     """Ban a comment's author (by email, on its site) and reject their pending comments there: one action (`b`)."""
-    data = request.get_json(silent=True) or request.form
+    data = sent()
     comment = visible_comment(str(data.get("id") or ""))
-    days = int(data.get("days") or 0)
-    if days not in {d for d, _ in BAN_DAYS}:
+    days = str(data.get("days") or 0)
+    if days not in {str(d) for d, _ in BAN_DAYS}:
         raise ModerationError("Choose a ban of 1, 7 or 30 days, or for good.")
     reason = str(data.get("reason") or "").strip()[:200] or None
-    until = int((datetime.now(UTC) + timedelta(days=days)).timestamp() * 1000) if days else None
+    until = int((datetime.now(UTC) + timedelta(days=int(days))).timestamp() * 1000) if days != "0" else None
     ban = bans().create(email=comment.author_email, ip=None, until_ms=until, reason=reason, actor=g.moderator.name,
                         site=comment.site)
     result = desk().reject_author_pending(comment, moderator=g.moderator, reason="abuse", note=reason)
@@ -458,12 +474,13 @@ def when_filter(ms: int | None) -> str:
 def poll() -> Any:
     """What changed under the open page: its leases renewed, each shown comment's state (decided or taken
     elsewhere), and how many comments matching its filters wait that it does not show."""
-    data = request.get_json(silent=True) or {}
-    ids = [str(i) for i in data.get("ids") or []][:100]
+    data = sent()
+    ids = [str(i) for i in listed_ids(data.get("ids"))][:100]
     renewed = set(desk().claim_ids(g.moderator, ids))
     held = desk().claims(ids)
     comments = {c.id: c for c in store().get_many(ids) if g.moderator.sees(c.site)}
-    first, _ = workable(queue_filters(data.get("filters") or {}), None)
+    filters = data.get("filters")
+    first, _ = workable(queue_filters(filters if isinstance(filters, dict) else {}), None)
     return jsonify({
         "comments": {cid: {"status": comments[cid].status if cid in comments else "gone",
                            "holder": held[cid].moderator if cid in held else None,
@@ -476,7 +493,7 @@ def poll() -> Any:
 @signed_in()
 def claim() -> Any:
     """Lease the comments the page shows (those nobody else holds)."""
-    ids = request.form.getlist("ids") or (request.get_json(silent=True) or {}).get("ids", [])
+    ids = request.form.getlist("ids") or listed_ids(sent().get("ids"))
     claimed = desk().claim_ids(g.moderator, [str(i) for i in ids][:100])
     if request.accept_mimetypes.best == "application/json":
         return jsonify({"claimed": claimed})
@@ -488,8 +505,8 @@ def claim() -> Any:
 @signed_in()
 def decide() -> Any:
     """Approve or reject one or several comments (a form post, or a fetch from the keyboard shortcuts)."""
-    data = request.get_json(silent=True) or request.form
-    ids = data.getlist("ids") if hasattr(data, "getlist") else data.get("ids", [])
+    data = sent()
+    ids = data.getlist("ids") if hasattr(data, "getlist") else listed_ids(data.get("ids"))
     action = data.get("action")
     reason = data.get("reason") or None
     note = str(data.get("note") or "").strip()[:policy.NOTE_MAX_CHARS] or None
@@ -512,7 +529,7 @@ def decide() -> Any:
 def reverse() -> Any:
     """Undo a decision from the desk (its 10-second undo, or a reversal later): the comment is pending again
     and on this moderator's desk."""
-    data = request.get_json(silent=True) or request.form
+    data = sent()
     comment = desk().reverse(str(data.get("id") or ""), moderator=g.moderator, note=data.get("note") or None)
     if request.is_json:
         return jsonify({"id": comment.id, "status": comment.status})

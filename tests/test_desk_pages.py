@@ -437,3 +437,13 @@ def test_a_featured_comment_is_marked_and_filterable_in_the_public_list(client: 
     assert pending.status_code == 409 and "Only a published comment" in pending.json["message"]
     client.post("/moderate/feature", json={"id": ids[1], "featured": False}, headers={"X-CSRF-Token": csrf})
     assert client.get("/v1/sites/demo/articles/article-1/comments?featured=true").json["comments"] == []
+
+
+@pytest.mark.parametrize("path", ["/moderate/decide", "/moderate/poll", "/moderate/reverse", "/moderate/ban-author",
+                                  "/moderate/feature", "/moderate/reported", "/moderate/claim", "/moderate/session"])
+@pytest.mark.parametrize("body", [[1, 2], "text", {"ids": "abc", "filters": [], "days": "soon", "id": "x"}])
+def test_odd_json_from_the_page_is_a_4xx_never_a_500(client: FlaskClient, path: str, body: Any) -> None:
+    csrf = sign_in(client)
+    r = client.post(path, json=body, headers={"X-CSRF-Token": csrf})
+    assert 400 <= r.status_code < 500, (path, body, r.status_code, r.data[:200])
+    assert r.is_json and "message" in r.json
