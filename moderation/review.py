@@ -314,6 +314,8 @@ class Desk:
             comment.enqueue_for_review(pipe)
             comment.file_as_decided(pipe, None, 0)
             pipe.set(lease_key(comment.id), moderator.name, px=self.lease_ms)
+            if was == policy.PUBLISHED:
+                Reports.clear(pipe, comment)  # readers reported what is no longer shown
             for c in unpublish:
                 pipe.zrem(published_key(c.site, c.article_id), c.id)
                 pipe.incr(published_version_key(c.site, c.article_id))

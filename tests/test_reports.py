@@ -97,3 +97,12 @@ def test_the_reference_client_reports(app: Any, work: Any) -> None:
         assert report_comment(base, "demo", "wrong", cid, reporter_id="u-9", reason="spam")[0] == 401
     finally:
         server.shutdown()
+
+
+def test_a_reversed_comment_leaves_the_reported_queue(client: FlaskClient, work: Any) -> None:
+    cid = published(client, work)
+    report(client, cid, "r1", "abuse")
+    client.post(f"/v1/moderation/comments/{cid}/reversal", headers=ADMIN_HEADERS, json={})
+    sign_in(client)
+    html = client.get("/moderate?view=reported").get_data(as_text=True)
+    assert cid not in html and "No reported comments." in html
