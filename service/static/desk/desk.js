@@ -173,11 +173,11 @@
       el.classList.add("held", "gone");
       el.classList.remove("current");
       el.querySelectorAll("button, input").forEach(function (b) { b.disabled = true; });
-      var note = document.createElement("span");
-      note.className = "lost";
-      note.setAttribute("role", "status");
-      note.textContent = text;
-      el.querySelector(".meta").appendChild(note);
+      var label = document.createElement("span");
+      label.className = "lost";
+      label.setAttribute("role", "status");
+      label.textContent = text;
+      el.querySelector(".meta").appendChild(label);
       if (wasCurrent) { show(current); }
     }
     function poll() {
