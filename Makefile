@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest chaos bench eval train clean
+.PHONY: run test check lint typecheck pytest chaos bench eval train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ run: $(STAMP)
 	$(BIN)/moderation dev
 
 test: lint typecheck pytest
+
+# For every change: lint, types and the fast tests (no servers, browsers or timers), under a minute here.
+check: lint typecheck
+	$(BIN)/python -m pytest -q -m "not slow and not chaos"
 
 lint: $(STAMP)
 	$(BIN)/ruff check moderation service workers tests bench

@@ -24,6 +24,19 @@ ADMIN = "admin-token-of-the-tests-0123456789"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 
 
+# Modules that start servers, browsers or processes, or wait on timers and retries: `make check` leaves them out
+# (with the tests marked slow one by one); `make test` and CI run everything.
+SLOW_MODULES = {"test_browser", "test_make_run", "test_installed", "test_runbook", "test_worker_process",
+                "test_server", "test_ops_cli", "test_schemathesis", "test_desk_scale", "test_delivery_deadline",
+                "test_compose", "test_resilience", "test_idempotency_and_outage", "test_callbacks", "test_chaos"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()

@@ -258,6 +258,7 @@ def test_pages_and_the_script_are_compressed_for_browsers_that_take_gzip(client:
         assert gzip.decompress(r.get_data()) == plain and len(r.get_data()) < len(plain) / 2
 
 
+@pytest.mark.slow
 def test_the_pages_poll_renews_its_claims_and_reports_what_changed(redis_server: Any, redis: Any, work: Any) -> None:
     from tests.conftest import make_app
 

@@ -61,6 +61,7 @@ def tiny_data(tmp_path: Path) -> Path:
     return data
 
 
+@pytest.mark.slow
 def test_a_tiny_model_trained_through_the_shipped_code_ranks_its_own_kind_higher(tiny_data: Path,
                                                                                   tmp_path: Path) -> None:
     out = tmp_path / "models"
@@ -82,6 +83,7 @@ def test_training_is_reproducible(tiny_data: Path, tmp_path: Path) -> None:
     assert (first.weights == second.weights).all() and first.bias == second.bias
 
 
+@pytest.mark.slow
 def test_a_newsrooms_own_labels_join_training(tiny_data: Path, tmp_path: Path) -> None:
     ours = tmp_path / "ours.tsv"
     write_tsv(ours, [("clickbait garbage rag", "toxic")] * 6 + [("garden party", "clean")] * 6
@@ -118,6 +120,7 @@ def test_shipped_models_load_are_small_and_rank_abuse_above_ordinary_comments() 
     assert (MODELS / "MODEL_CARD.md").read_text().count("CC BY-SA") >= 2
 
 
+@pytest.mark.slow
 def test_a_worker_with_the_models_loaded_uses_at_most_150_mb_more() -> None:
     from bench import model_memory
 
