@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from redis import Redis
 from redis.client import Pipeline
 
@@ -29,3 +33,62 @@ def observe_screening(pipe: Pipeline, seconds: float) -> None:
 def count_decision(pipe: Pipeline, action: str) -> None:
     """Count one moderator decision, inside the caller's transaction."""
     pipe.hincrby(DECISIONS, action, 1)
+
+
+class RedisCollector:
+    """The Prometheus collector over the counters above, the review queues and RQ's registries: each scrape reads
+    the totals every process adds to, and writes nothing."""
+
+    def __init__(self, redis: Redis, rq_redis: Redis, sites: Callable[[], Iterable[str]],
+                 queues: tuple[str, ...]) -> None:
+        self.redis, self.rq_redis, self.sites, self.queues = redis, rq_redis, sites, queues
+
+    def collect(self) -> Iterator[Metric]:
+        from rq import Queue
+        from rq.registry import FailedJobRegistry
+
+        from moderation.store import age_key, site_queue_key
+
+        sites = sorted(self.sites())
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in (INTAKE, DECISIONS, SCREENING, WEBHOOKS):
+                pipe.hgetall(key)
+            for site in sites:
+                pipe.zcard(site_queue_key(site))
+                pipe.zrange(age_key(site), 0, 0, withscores=True)
+            intake, decisions, screening, webhooks, *per_site = pipe.execute()
+        yield _counter("moderation_intake_responses", "Intake responses by HTTP status.", "status", intake)
+        yield _counter("moderation_decisions", "Moderator decisions by action.", "action", decisions)
+        count = int(screening.get("count", 0))
+        yield HistogramMetricFamily(
+            "moderation_screening_seconds", "Time to screen one comment, Redis aside.",
+            buckets=[*((str(b), int(screening.get(f"le_{b}", 0))) for b in SCREENING_BUCKETS), ("+Inf", count)],
+            sum_value=int(screening.get("sum_us", 0)) / 1_000_000)
+        yield _counter("moderation_webhook_deliveries", "Outgoing event delivery tries by outcome.", "outcome",
+                       webhooks)
+        now = time.time()
+        depth = GaugeMetricFamily("moderation_pending_review", "Comments waiting for a moderator, per site.",
+                                  labels=["site"])
+        oldest = GaugeMetricFamily("moderation_oldest_pending_seconds",
+                                   "Age of the oldest comment waiting for a moderator, per site.", labels=["site"])
+        for site, n, first in zip(sites, per_site[0::2], per_site[1::2], strict=True):
+            depth.add_metric([site], int(n))
+            oldest.add_metric([site], round(now - first[0][1] / 1000, 3) if first else 0)
+        yield depth
+        yield oldest
+        waiting = GaugeMetricFamily("moderation_jobs_waiting", "Jobs not yet picked up by a worker, per queue.",
+                                    labels=["queue"])
+        failed = GaugeMetricFamily("moderation_failed_jobs", "Jobs in RQ's failed-job registry, per queue.",
+                                   labels=["queue"])
+        for queue in self.queues:
+            waiting.add_metric([queue], Queue(queue, connection=self.rq_redis).count)
+            failed.add_metric([queue], FailedJobRegistry(queue, connection=self.rq_redis).count)
+        yield waiting
+        yield failed
+
+
+def _counter(name: str, doc: str, label: str, counts: dict[str, str]) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, doc, labels=[label])
+    for value, n in sorted(counts.items()):
+        family.add_metric([value], int(n))
+    return family

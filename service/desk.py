@@ -477,6 +477,7 @@ def poll() -> Any:
     data = sent()
     ids = [str(i) for i in listed_ids(data.get("ids"))][:100]
     renewed = set(desk().claim_ids(g.moderator, ids))
+    desk().sample_depth()  # the stats chart's depth, once a minute, while any desk is open
     held = desk().claims(ids)
     comments = {c.id: c for c in store().get_many(ids) if g.moderator.sees(c.site)}
     filters = data.get("filters")

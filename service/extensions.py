@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app
+from prometheus_client import CollectorRegistry
 from rq import Queue
 
 from moderation.accounts import Accounts
@@ -10,7 +11,8 @@ from moderation.bans import Bans
 from moderation.config import Settings
 from moderation.connections import rq_connection, text_twin
 from moderation.events import WEBHOOK_QUEUE
-from moderation.queues import screening_queue
+from moderation.metrics import RedisCollector
+from moderation.queues import SCREENING_QUEUE, screening_queue
 from moderation.reports import Reports
 from moderation.review import Desk
 from moderation.sitepolicy import Policies
@@ -36,6 +38,10 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.accounts"] = Accounts(text, settings.admin_token)
     app.extensions["moderation.bans"] = Bans(text)
     app.extensions["moderation.reports"] = Reports(text)
+    # One registry per app, holding only our collector: /metrics reads Redis at each scrape and writes nothing.
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RedisCollector(text, raw, lambda: settings.sites, (SCREENING_QUEUE, WEBHOOK_QUEUE)))
+    app.extensions["moderation.metrics"] = registry
     app.extensions["moderation.admission"] = Admission(settings.intake_concurrency, settings.intake_wait,
                                                        settings.intake_deadline)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from redis import Redis
 
+from moderation.review import depth_series_key
 from moderation.schemas import CommentIn, DecisionIn
 from tests.conftest import ADMIN_HEADERS, payload, submit
 
@@ -113,3 +116,14 @@ def test_metrics_can_require_a_token(redis_server: Any, redis: Any) -> None:
         assert r.status_code == 401 and r.json["error"] == "unauthorized"
     r = client.get("/metrics", headers={"Authorization": f"Bearer {'m' * 32}"})
     assert r.status_code == 200 and "moderation_pending_review" in r.get_data(as_text=True)
+
+
+def test_reading_metrics_writes_nothing(client: FlaskClient, redis: Redis) -> None:
+    """Issue 16: GET /metrics wrote the desk's depth sample to Redis on every scrape."""
+    submit(client)
+    minute = int(time.time()) // 60
+    redis.delete(depth_series_key(minute), depth_series_key(minute + 1))  # as at a minute's start: nothing sampled
+    before = redis.info("persistence")["rdb_changes_since_last_save"]
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "# TYPE moderation_intake_responses_total counter" in text
+    assert redis.info("persistence")["rdb_changes_since_last_save"] == before
