@@ -144,7 +144,7 @@ VIEW_STATUSES = {"pending": {policy.PENDING_REVIEW}, "approved": {policy.PUBLISH
                  "rejected": {policy.REJECTED}}
 
 
-def _matching(statuses: set[str], sites: tuple[str, ...] | None, site: str | None, article_id: str | None,
+def matching(statuses: set[str], sites: tuple[str, ...] | None, site: str | None, article_id: str | None,
               flag: str | None, severity: str | None, language: str | None) -> Callable[[Comment], bool]:
     """Whether a comment read from an index still belongs in the page the filters describe."""
     def keep(c: Comment) -> bool:
@@ -647,7 +647,7 @@ class CommentStore:
         if site is None and sites is not None and len(sites) == 1:
             site = sites[0]
         keys = filter_keys(site, article_id, flag, severity, language)
-        keep = _matching({policy.PENDING_REVIEW}, sites, site, article_id, flag, severity, language)
+        keep = matching({policy.PENDING_REVIEW}, sites, site, article_id, flag, severity, language)
         walk = keys[0]
         if len(keys) > 1:  # walk the smallest index, check the others
             with self.redis.pipeline(transaction=False) as pipe:
@@ -669,7 +669,7 @@ class CommentStore:
                                    severity=severity, sites=sites, language=language)
         if site is None and sites is not None and len(sites) == 1:
             site = sites[0]
-        keep = _matching(VIEW_STATUSES[view], sites, site, article_id, flag, severity, language)
+        keep = matching(VIEW_STATUSES[view], sites, site, article_id, flag, severity, language)
         key = age_key(site) if view == "pending" else decided_key(view, site)
         newest = sort == "newest" or (view != "pending" and sort == "risk")
         return self._page(key, limit, cursor, reverse=newest, keep=keep)

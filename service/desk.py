@@ -36,7 +36,7 @@ from moderation.errors import CommentNotFound, ModerationError, Unauthorized
 from moderation.review import UNDO_SECONDS
 from moderation.schemas import BanIn
 from moderation.sessions import Session, Sessions
-from moderation.store import VIEW_STATUSES, Comment
+from moderation.store import VIEW_STATUSES, Comment, matching
 from service.extensions import accounts, bans, desk, reports, settings, store
 
 bp = Blueprint("desk", __name__, url_prefix="/moderate", template_folder="templates",
@@ -294,10 +294,9 @@ def listed(view: str, sort: str, filters: Mapping[str, str], cursor: str | None,
 
 def by_author(view: str, sort: str, filters: Mapping[str, str]) -> list[Comment]:
     sites = [filters["site"]] if "site" in filters else my_sites()
-    found = [c for c in store().author_comments(filters["author"], sites) if c.status in VIEW_STATUSES[view]
-             and all(not filters.get(k) or v == filters[k] for k, v in (
-                 ("article_id", c.article_id), ("language", c.language), ("severity", c.top_severity)))
-             and (not filters.get("flag") or any(f["code"] == filters["flag"] for f in c.flags))]
+    keep = matching(VIEW_STATUSES[view], g.moderator.sites, filters.get("site"), filters.get("article_id"),
+                    filters.get("flag"), filters.get("severity"), filters.get("language"))
+    found = [c for c in store().author_comments(filters["author"], sites) if keep(c)]
     if sort == "risk":
         found.sort(key=lambda c: (-(c.risk or 0), c.created_ms))
     elif sort == "oldest":
