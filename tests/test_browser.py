@@ -7,7 +7,6 @@ Screenshots of the queue page land in tests/artifacts/ (ignored by git).
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import subprocess
@@ -460,8 +459,8 @@ class Moderator:
     def press(self, key: str) -> None:
         from selenium.webdriver.common.action_chains import ActionChains
 
+        self.keys += 1  # counted even when Chromium is slow to confirm it: the moderator pressed it
         ActionChains(self.driver).send_keys(key).perform()
-        self.keys += 1
 
     def cards(self) -> list[Any]:
         from selenium.webdriver.common.by import By
@@ -469,30 +468,43 @@ class Moderator:
         return [c for c in self.driver.find_elements(By.CSS_SELECTOR, "li.comment:not(.held)")]
 
     def shift(self, deadline: float) -> None:
-        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+        from selenium.common.exceptions import (
+            NoSuchElementException,
+            StaleElementReferenceException,
+            TimeoutException,
+        )
         from selenium.webdriver.common.by import By
 
         sign_in(self.driver, self.base, self.token)
         empty_batches = 0
         while time.monotonic() < deadline and empty_batches < 2:
-            cards = self.cards()
-            if not cards:
-                self.timings += self.server_ms()
-                self.press("n")
-                wait_for(lambda: self.driver.execute_script("return document.readyState") == "complete"
-                         and not self.driver.find_elements(By.CSS_SELECTOR, "#claim-form[data-autoclaim]"), 15)
-                empty_batches = 0 if self.cards() else empty_batches + 1
-                continue
+            # The page changes under the script (it reloads after claiming), and on a loaded machine Chromium's
+            # renderer can be slow to answer: either way, look at the page again rather than fail the shift.
             try:
+                if not self.cards():
+                    self.timings += self.server_ms()
+                    self.press("n")
+                    wait_for(lambda: self.driver.execute_script("return document.readyState") == "complete"
+                             and not self.driver.find_elements(By.CSS_SELECTOR, "#claim-form[data-autoclaim]"), 30)
+                    empty_batches = 0 if self.cards() else empty_batches + 1
+                    continue
                 current = self.driver.find_element(By.CSS_SELECTOR, "li.comment.current")
                 cid = current.get_attribute("data-id")
                 flagged = current.find_elements(By.CSS_SELECTOR, ".flags li")
-            except (NoSuchElementException, StaleElementReferenceException):
-                continue  # the page changed under the script (it reloads after claiming): look again
-            self.press("r" if flagged else "a")
-            wait_for(functools.partial(self.settled, cid), 15)
-            self.decided.append(cid)
+                self.press("r" if flagged else "a")
+                if self.wait_settled(cid, 30):
+                    self.decided.append(cid)
+            except (NoSuchElementException, StaleElementReferenceException, TimeoutException):
+                continue
         self.timings += self.server_ms()
+
+    def wait_settled(self, cid: str, seconds: float) -> bool:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if self.settled(cid):
+                return not self.driver.find_elements("css selector", f'li.comment[data-id="{cid}"]')
+            time.sleep(0.05)
+        return False  # the key did not arrive: the loop presses it again (and counts it)
 
     def settled(self, cid: str) -> bool:
         """The decision came back: the card is gone, or the page said why not."""
