@@ -37,6 +37,7 @@ from moderation.review import UNDO_SECONDS
 from moderation.schemas import BanIn
 from moderation.sessions import Session, Sessions
 from moderation.store import VIEW_STATUSES, Comment, matching
+from service.errors import wants_json
 from service.extensions import accounts, bans, desk, reports, settings, store
 
 bp = Blueprint("desk", __name__, url_prefix="/moderate", template_folder="templates",
@@ -101,7 +102,7 @@ def signed_in(role: str = "moderator") -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             session = sessions().get(request.cookies.get(COOKIE))
             if session is None:
-                if request.is_json or request.accept_mimetypes.best == "application/json":
+                if wants_json():
                     # The page's script shows a sign-in dialog and sends the action again.
                     return jsonify({"error": "session_expired",
                                     "message": "Your desk session has ended; sign in to carry on."}), 401

@@ -15,10 +15,15 @@ from moderation.errors import ModerationError, TooLarge, Unavailable
 log = logging.getLogger(__name__)
 
 
+def wants_json() -> bool:
+    """The request came from a script (it sent or asks for JSON), not from a person's browser navigating."""
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
 def _desk_page() -> bool:
-    """A person in the desk, not its own script (which asks for JSON): they get a page, never raw JSON."""
+    """A person in the desk, not its own script: they get a page, never raw JSON."""
     in_desk = request.blueprint == "desk" or request.path == "/moderate" or request.path.startswith("/moderate/")
-    return in_desk and not (request.is_json or request.accept_mimetypes.best == "application/json")
+    return in_desk and not wants_json()
 
 
 def _page(status: int, message: str) -> Response:
