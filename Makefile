@@ -53,8 +53,8 @@ eval: $(STAMP)
 TRAIN_DATA ?= ../shared/data/train
 train: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[train]'
-	$(BIN)/python -m workers.training --data $(TRAIN_DATA) --eval $(EVAL_DATA) $(foreach f,$(LABELS),--labels $(f))
-	$(BIN)/python -m workers.modelcard
+	$(BIN)/python -m moderation.screening.training --data $(TRAIN_DATA) --eval $(EVAL_DATA) $(foreach f,$(LABELS),--labels $(f))
+	$(BIN)/python -m moderation.screening.modelcard
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

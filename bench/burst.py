@@ -22,7 +22,7 @@ from typing import Any
 from redis import Redis
 
 from bench.intake import SECRET, _bodies, _load, _serve
-from moderation.redisproc import RedisServer, free_port
+from moderation.cli.redisproc import RedisServer, free_port
 from moderation.signing import sign
 
 LOADGEN = r'''

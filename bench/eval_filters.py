@@ -18,12 +18,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from moderation.policy import SEVERITY_RANK
+from moderation.screening.lexicon import default_entries
+from moderation.screening.scoring import Models
+from moderation.screening.screener import Screener, screener_for
+from moderation.screening.textmodel import MODELS
+from moderation.screening.training import DEV, auc, read_tsv, recall_at
 from moderation.sitepolicy import Policies
-from workers.lexicon import default_entries
-from workers.scoring import Models
-from workers.screening import Screener, screener_for
-from workers.textmodel import MODELS
-from workers.training import DEV, auc, read_tsv, recall_at
 
 SETS = {file: positive for file, positive in DEV.values()}  # the dev files make train scores, and their positives
 CONTENT = {"profanity", "toxicity"}

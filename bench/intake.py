@@ -20,8 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from moderation.config import gunicorn_command
-from moderation.redisproc import RedisServer, free_port
+from moderation.cli.redisproc import RedisServer, free_port
+from moderation.settings import gunicorn_command
 from moderation.signing import sign
 
 SECRET = "bench-secret"

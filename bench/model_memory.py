@@ -16,11 +16,11 @@ from bench import corpus
 from moderation.sitepolicy import Policies
 texts = corpus.english(300) + corpus.arabic(300)
 if sys.argv[1] == "models":
-    from workers.screening import default_screener
+    from moderation.screening.screener import default_screener
     screen = default_screener().screen_text
 else:
-    from workers.normalise import warm_up
-    from workers.screening import _matcher
+    from moderation.screening.normalise import warm_up
+    from moderation.screening.screener import _matcher
     warm_up()
     screen = _matcher(Policies().defaults.lexicon_key).find
 for text in texts:

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from better_profanity import Profanity
 from better_profanity.varying_string import VaryingString
 
-from workers.lexicon import better_profanity_entries
-from workers.screening import Screener, default_screener
+from moderation.screening.lexicon import better_profanity_entries
+from moderation.screening.screener import Screener, default_screener
 
 
 def variants(word: str, char_map: dict[str, tuple[str, ...]], rng: random.Random, mixed: int = 8) -> Iterator[str]:

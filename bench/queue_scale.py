@@ -16,11 +16,11 @@ from typing import Any
 from rq import Queue
 
 from moderation.accounts import Moderator
-from moderation.connections import rq_connection, text_twin
-from moderation.events import WEBHOOK_QUEUE
-from moderation.redisproc import RedisServer
-from moderation.review import Desk
-from moderation.store import Comment, CommentStore, comment_key, now_ms
+from moderation.cli.redisproc import RedisServer
+from moderation.notify import WEBHOOK_QUEUE
+from moderation.review.desk import Desk
+from moderation.store.comments import Comment, CommentStore, comment_key, now_ms
+from moderation.store.connections import rq_connection, text_twin
 
 FLAGS = [[], [{"code": "link", "severity": "medium", "message": "Contains 1 link(s).",
                "evidence": [{"start": 10, "end": 22, "text": "www.spam.com"}]}],

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from better_profanity import profanity
 
 from bench import corpus
-from workers.screening import default_screener
+from moderation.screening.screener import default_screener
 
 
 def median_seconds(fn: Callable[[str], object], texts: list[str], repeat: int = 1) -> float:

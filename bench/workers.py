@@ -23,10 +23,10 @@ from rq.registry import FinishedJobRegistry
 from rq.worker_pool import WorkerPool
 
 from bench import corpus
-from moderation.connections import rq_connection, text_twin
-from moderation.queues import SCREENING_QUEUE, screening_queue
-from moderation.redisproc import RedisServer
-from moderation.store import CommentStore
+from moderation.cli.redisproc import RedisServer
+from moderation.store.comments import CommentStore
+from moderation.store.connections import rq_connection, text_twin
+from moderation.store.queues import SCREENING_QUEUE, screening_queue
 from workers.run import ForkingScreeningWorker, ScreeningWorker
 
 

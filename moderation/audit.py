@@ -15,7 +15,7 @@ from redis import Redis
 from redis.exceptions import ResponseError
 
 from moderation.errors import ValidationFailed
-from moderation.keys import part
+from moderation.store.keys import part
 
 P = "mod:audit"
 MAXLEN = 1_000_000  # approximate cap of the main stream; per-comment and per-actor streams are small

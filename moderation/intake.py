@@ -14,7 +14,7 @@ from moderation import signing
 from moderation.errors import InvalidHeader, MalformedJSON, Overloaded, ValidationFailed
 from moderation.schemas import CommentIn
 from moderation.sitepolicy import SitePolicy
-from moderation.store import Accepted, CommentStore
+from moderation.store.comments import Accepted, CommentStore
 
 _COMMENT_IN = CommentIn()
 

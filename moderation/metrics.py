@@ -47,7 +47,7 @@ class RedisCollector:
         from rq import Queue
         from rq.registry import FailedJobRegistry
 
-        from moderation.store import age_key, site_queue_key
+        from moderation.store.comments import age_key, site_queue_key
 
         sites = sorted(self.sites())
         with self.redis.pipeline(transaction=False) as pipe:

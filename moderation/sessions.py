@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from redis import Redis
 
 from moderation.accounts import BOOTSTRAP, TOKENS, Accounts, Moderator, token_hash
-from moderation.keys import part
+from moderation.store.keys import part
 
 TTL_SECONDS = 12 * 3600  # one long shift
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from moderation.config import ConfigError
 from moderation.policy import SEVERITIES
+from moderation.settings import ConfigError
 
 FLAG_CODES = ("profanity", "link", "personal_data", "shouting", "repetition", "duplicate", "flood",
               "author_history", "new_author")

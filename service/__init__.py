@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask
 
 from moderation import logs
-from moderation.config import DEFAULT_REDIS_URL, Settings, parse_analyze_keys, parse_site_secrets
-from moderation.events import parse_callbacks, parse_intervals
+from moderation.notify import parse_callbacks, parse_intervals
+from moderation.settings import DEFAULT_REDIS_URL, Settings, parse_analyze_keys, parse_site_secrets
 from moderation.sitepolicy import Policies
 from service.admission import Shed
 
@@ -80,7 +80,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     policy_file = app.config["POLICY_FILE"]
     app.extensions["moderation.policies"] = Policies.load(policy_file) if policy_file else Policies()
 
-    from service import analyze, desk, errors, extensions, intake, moderation, ops, public, requestlog
+    from service import analyze, desk, errors, extensions, intake, ops, public, requestlog, review
 
     if not app.config.get("TESTING"):
         logs.configure(str(app.config.get("LOG_LEVEL", "INFO")))
@@ -95,6 +95,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # Outermost: a request that waited its whole deadline already is refused before anything is done for it.
     app.wsgi_app = Shed(app.wsgi_app, settings.intake_deadline)  # type: ignore[method-assign]
     errors.init_app(app)
-    for bp in (intake.bp, public.bp, moderation.bp, ops.bp, desk.bp, analyze.bp):
+    for bp in (intake.bp, public.bp, review.bp, ops.bp, desk.bp, analyze.bp):
         app.register_blueprint(bp)
     return app

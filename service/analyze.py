@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from moderation import ratelimit
 from moderation.errors import Forbidden
 from moderation.intake import load_json
 from moderation.schemas import AnalyzeIn
+from moderation.screening import perspective
+from moderation.screening.screener import screener_for
+from moderation.store import ratelimit
 from service.body import read_body
 from service.extensions import policies, settings
-from workers import perspective
-from workers.screening import screener_for
 
 bp = Blueprint("analyze", __name__)
 _IN = AnalyzeIn()

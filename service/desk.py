@@ -31,12 +31,12 @@ from flask import (
 from marshmallow import ValidationError
 
 from moderation import audit, policy
-from moderation.bans import ban_site
 from moderation.errors import CommentNotFound, ModerationError, Unauthorized
-from moderation.review import UNDO_SECONDS
+from moderation.review.bans import ban_site
+from moderation.review.desk import UNDO_SECONDS
 from moderation.schemas import BanIn
 from moderation.sessions import Session, Sessions
-from moderation.store import VIEW_STATUSES, Comment, matching
+from moderation.store.comments import VIEW_STATUSES, Comment, matching
 from service.errors import wants_json
 from service.extensions import accounts, bans, desk, reports, settings, store
 

@@ -7,16 +7,16 @@ from prometheus_client import CollectorRegistry
 from rq import Queue
 
 from moderation.accounts import Accounts
-from moderation.bans import Bans
-from moderation.config import Settings
-from moderation.connections import rq_connection, text_twin
-from moderation.events import WEBHOOK_QUEUE
 from moderation.metrics import RedisCollector
-from moderation.queues import SCREENING_QUEUE, screening_queue
-from moderation.reports import Reports
-from moderation.review import Desk
+from moderation.notify import WEBHOOK_QUEUE
+from moderation.review.bans import Bans
+from moderation.review.desk import Desk
+from moderation.review.reports import Reports
+from moderation.settings import Settings
 from moderation.sitepolicy import Policies
-from moderation.store import CommentStore
+from moderation.store.comments import CommentStore
+from moderation.store.connections import rq_connection, text_twin
+from moderation.store.queues import SCREENING_QUEUE, screening_queue
 from service.admission import Admission
 
 

@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from rq import Queue
 from rq.job import Job
 
-from moderation.connections import rq_connection
 from moderation.signing import verify
+from moderation.store.connections import rq_connection
 from tests.conftest import ADMIN_HEADERS, OTHER_SECRET, SECRET, make_app, payload, submit
 from tests.redis_server import RedisServer, free_port
 from workers.run import run

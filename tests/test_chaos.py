@@ -15,7 +15,7 @@ from redis import Redis
 from rq import Worker
 from rq.registry import StartedJobRegistry
 
-from moderation.connections import rq_connection
+from moderation.store.connections import rq_connection
 from tests.conftest import ADMIN_HEADERS, OTHER_SECRET, ROOT, SECRET, make_app, payload, submit, wait_for
 from tests.redis_server import RedisServer
 from tests.test_callbacks import Site, work_until

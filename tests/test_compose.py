@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from moderation.redisproc import TUNING
+from moderation.cli.redisproc import TUNING
 from tests.conftest import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -25,7 +25,7 @@ def test_stats_scan_no_keys(client: FlaskClient, redis: Redis) -> None:
 
 def test_a_filtered_claim_that_matches_nothing_looks_at_a_bounded_part_of_the_queue(client: FlaskClient,
                                                                                     redis: Redis) -> Any:
-    from moderation.review import CLAIM_SCAN
+    from moderation.review.desk import CLAIM_SCAN
 
     fill(redis, 40_000)  # four sites; a third flagged 'link' (medium), a third 'profanity' (high): never both
     redis.config_resetstat()

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers.normalise import fold
-from workers.screening import default_screener
+from moderation.screening.normalise import fold
+from moderation.screening.screener import default_screener
 
 CAUGHT = [
     # English: case, leetspeak, symbols, masks, repeats, spacing, invisibles, look-alikes, widths

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
+from moderation.screening.screener import Screener, default_screener, screener_for
 from moderation.sitepolicy import Policies, SitePolicy, Thresholds
-from workers.screening import Screener, default_screener, screener_for
 
 
 def flag(body: str, code: str, screener: Screener | None = None) -> list[str] | None:

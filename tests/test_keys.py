@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from redis import Redis
 
-from moderation.keys import part
+from moderation.store.keys import part
 from tests.conftest import ADMIN_HEADERS, payload, submit
 
 SUFFIXES = [":version", ":comments", ":site:demo", ":all"]

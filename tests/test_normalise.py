@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers.normalise import IGNORABLE, _fold_char, _with_lookalikes, fold
+from moderation.screening.normalise import IGNORABLE, _fold_char, _with_lookalikes, fold
 
 
 def _defined(text: str) -> str:

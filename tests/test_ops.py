@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from redis import Redis
 
-from moderation.review import depth_series_key
+from moderation.review.desk import depth_series_key
 from moderation.schemas import CommentIn, DecisionIn
 from tests.conftest import ADMIN_HEADERS, payload, submit
 
@@ -96,7 +96,7 @@ def test_every_intake_refusal_is_counted_with_the_status_the_site_received(clien
 @pytest.mark.parametrize("token", ["x", "a" * 31])
 def test_start_up_refuses_a_short_admin_token(redis_server: Any, token: str) -> None:
     """Issue 13, finding 13: a one-character admin token was accepted."""
-    from moderation.config import ConfigError, Settings
+    from moderation.settings import ConfigError, Settings
     from service import create_app
 
     with pytest.raises(ConfigError, match="MODERATION_ADMIN_TOKEN must be at least 32"):

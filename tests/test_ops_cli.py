@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from moderation.store import CommentStore
+from moderation.store.comments import CommentStore
 from tests.conftest import ROOT, make_app, payload, ready, submit, wait_for
 from tests.redis_server import RedisServer, free_port
 
@@ -80,7 +80,7 @@ def test_api_command_serves_under_gunicorn_with_metrics_shared_by_its_processes(
     """Three gevent processes: concurrent comments are each stored and queued once."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from moderation.client import post_comment
+    from moderation.cli.client import post_comment
 
     port = free_port()
     env = {**os.environ, "REDIS_URL": redis_server.url, "MODERATION_SITES": "demo:x",

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from redis import Redis
 
-from moderation.config import ConfigError, parse_analyze_keys
+from moderation.settings import ConfigError, parse_analyze_keys
 from tests.conftest import make_app
 from tests.redis_server import RedisServer
 

@@ -12,11 +12,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from moderation import sitepolicy
-from moderation.config import ConfigError
+from moderation.screening.screener import screener_for
+from moderation.settings import ConfigError
 from moderation.sitepolicy import Policies
 from tests.conftest import ADMIN_HEADERS, ROOT, make_app, payload, submit
 from tests.redis_server import RedisServer
-from workers.screening import screener_for
 
 
 def write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:

@@ -12,8 +12,8 @@ from redis import Redis
 from rq.job import Job, JobStatus
 from rq.utils import utcparse
 
-from moderation import queues
-from moderation.connections import rq_connection
+from moderation.store import queues
+from moderation.store.connections import rq_connection
 from tests.conftest import payload, submit
 from tests.redis_server import RedisServer
 from workers.jobs import retry_only_transient

@@ -83,7 +83,7 @@ def test_the_reported_queue_unpublishes_or_dismisses(client: FlaskClient, work: 
 
 
 def test_the_reference_client_reports(app: Any, work: Any) -> None:
-    from moderation.client import report_comment
+    from moderation.cli.client import report_comment
 
     client = app.test_client()
     cid = published(client, work)

@@ -17,7 +17,7 @@ from rq import Callback, Queue, Retry
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from moderation.connections import rq_connection
+from moderation.store.connections import rq_connection
 from tests.conftest import ROOT, SECRET, make_app, payload, submit, wait_for
 from tests.redis_server import RedisServer
 

@@ -19,7 +19,7 @@ from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
-from moderation.connections import rq_connection
+from moderation.store.connections import rq_connection
 from tests.conftest import ADMIN_HEADERS, ROOT, SECRET, make_app, payload, ready, submit, wait_for
 from tests.redis_server import RedisServer, free_port
 

@@ -9,7 +9,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from moderation.redisproc import RedisServer
+from moderation.cli.redisproc import RedisServer
 from tests.conftest import ADMIN, make_app
 
 _server: RedisServer | None = None

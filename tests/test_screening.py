@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from workers.screening import default_screener
+from moderation.screening.screener import default_screener
 
 
 def codes(body: str) -> set[str]:

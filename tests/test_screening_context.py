@@ -65,7 +65,7 @@ def test_flood_from_one_email_is_flagged(client: FlaskClient, work) -> None:  # 
 
 def test_comments_in_one_millisecond_count_only_those_before(client: FlaskClient, work, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     clock = iter(range(1_700_000_000_000_000, 1_700_000_000_000_999))  # one microsecond a comment, one ms in all
-    monkeypatch.setattr("moderation.store.now_us", lambda: next(clock))
+    monkeypatch.setattr("moderation.store.comments.now_us", lambda: next(clock))
     ids = [submit(client, payload(f"tick {i}", author=author(8), client={"ip": "192.0.2.77"})).json["id"]
            for i in range(7)]
     work()

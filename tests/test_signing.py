@@ -54,7 +54,7 @@ def test_two_secrets_during_a_rotation() -> None:
 def test_rotation_through_the_environment(redis_server, redis) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from moderation.config import Settings
+    from moderation.settings import Settings
     from service import create_app
 
     env_value = "demo:new-one|old-one,other:solo"

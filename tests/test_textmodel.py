@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workers import training
-from workers.scoring import Models, shipped
-from workers.textmodel import MODELS, LinearModel, detect_language, token_spans, token_texts
+from moderation.screening import training
+from moderation.screening.scoring import Models, shipped
+from moderation.screening.textmodel import MODELS, LinearModel, detect_language, token_spans, token_texts
 
 
 def test_tokens_fold_words_and_stand_links_numbers_and_handles_for_placeholders() -> None:

@@ -11,9 +11,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from moderation import queues
-from moderation.connections import rq_connection
-from moderation.store import CommentStore
+from moderation.store import queues
+from moderation.store.comments import CommentStore
+from moderation.store.connections import rq_connection
 from tests.conftest import ADMIN_HEADERS, payload, submit
 from tests.redis_server import RedisServer
 

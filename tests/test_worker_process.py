@@ -12,7 +12,7 @@ from typing import Any
 from rq import Queue
 from rq.job import Job
 
-from moderation.connections import rq_connection
+from moderation.store.connections import rq_connection
 from tests.conftest import ROOT, make_app, payload, submit, wait_for
 from tests.redis_server import RedisServer
 

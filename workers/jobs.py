@@ -16,9 +16,9 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 
 from moderation import policy, sitepolicy
-from moderation.connections import text_twin
-from moderation.store import CommentStore
-from workers.screening import Context, screener_for
+from moderation.screening.screener import Context, screener_for
+from moderation.store.comments import CommentStore
+from moderation.store.connections import text_twin
 
 log = logging.getLogger(__name__)
 

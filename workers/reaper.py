@@ -19,9 +19,9 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
-from moderation import queues
-from moderation.connections import text_twin
-from moderation.store import RECEIVED
+from moderation.store import queues
+from moderation.store.comments import RECEIVED
+from moderation.store.connections import text_twin
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from rq import Queue, SimpleWorker, Worker
 from rq.worker import BaseWorker
 
 from moderation import logs, sitepolicy
-from moderation.config import DEFAULT_REDIS_URL, ConfigError
-from moderation.connections import rq_connection
-from moderation.events import WEBHOOK_QUEUE
-from moderation.queues import SCREENING_QUEUE, screen_timeout
+from moderation.notify import WEBHOOK_QUEUE
+from moderation.screening.screener import screener_for
+from moderation.settings import DEFAULT_REDIS_URL, ConfigError
+from moderation.store.connections import rq_connection
+from moderation.store.queues import SCREENING_QUEUE, screen_timeout
 from workers.jobs import ColdShutdown
 from workers.reaper import requeue_lost
-from workers.screening import screener_for
 
 log = logging.getLogger(__name__)
 RECONNECT_WAITS = (1, 2, 5, 10, 30)  # seconds between tries to reach Redis again; the last repeats

@@ -16,10 +16,10 @@ from redis import Redis
 from rq import get_current_job
 from rq.job import Job
 
-from moderation import events, metrics
-from moderation.config import Settings
-from moderation.connections import text_twin
+from moderation import metrics, notify
+from moderation.settings import Settings
 from moderation.signing import sign
+from moderation.store.connections import text_twin
 
 log = logging.getLogger(__name__)
 WEBHOOK_METRICS = metrics.WEBHOOKS
@@ -76,7 +76,7 @@ def deliver_event(event_id: str) -> str:
     if job is None:
         raise RuntimeError("deliver_event runs inside an RQ worker")
     redis = text_twin(job.connection)
-    key = events.event_key(event_id)
+    key = notify.event_key(event_id)
     event: dict[str, str] = redis.hgetall(key)  # type: ignore[assignment]
     if not event:
         raise NotDeliverable(f"No event {event_id}.")
@@ -120,10 +120,10 @@ def on_delivery_failure(
         redis.hincrby(WEBHOOK_METRICS, "retried", 1)
         return
     redis.hincrby(WEBHOOK_METRICS, "dead", 1)
-    if event_id and redis.exists(events.event_key(event_id)):
+    if event_id and redis.exists(notify.event_key(event_id)):
         with redis.pipeline() as pipe:
-            pipe.hset(events.event_key(event_id), "status", "dead")
-            pipe.lrem(events.DEAD_LETTERS, 0, event_id)
-            pipe.lpush(events.DEAD_LETTERS, event_id)
+            pipe.hset(notify.event_key(event_id), "status", "dead")
+            pipe.lrem(notify.DEAD_LETTERS, 0, event_id)
+            pipe.lpush(notify.DEAD_LETTERS, event_id)
             pipe.execute()
     log.warning("event %s is dead after its last try: %s", event_id, exc)

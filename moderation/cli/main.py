@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from moderation.config import parse_site_secrets
+from moderation.settings import parse_site_secrets
 
 
 @click.group()
@@ -21,7 +21,7 @@ def main() -> None:
 @main.command()
 def dev() -> None:
     """Run Redis (unless REDIS_URL is set), the API and WORKERS workers in the foreground; Ctrl-C stops all."""
-    from moderation.devrun import main as run_dev
+    from moderation.cli.devrun import main as run_dev
 
     sys.exit(run_dev())
 
@@ -66,7 +66,7 @@ def _default_site_secret(site: str | None) -> tuple[str, str]:
 def post_comment_cmd(url: str, site: str | None, secret: str | None, article: str, article_url: str | None,
                      name: str, email: str, body: str, parent_id: str | None, idempotency_key: str | None) -> None:
     """Sign and POST one comment as an article page's backend does; print the answer."""
-    from moderation.client import post_comment
+    from moderation.cli.client import post_comment
 
     if not (site and secret):
         site, found = _default_site_secret(site)
@@ -84,7 +84,7 @@ def post_comment_cmd(url: str, site: str | None, secret: str | None, article: st
 @click.argument("path", type=click.Path(dir_okay=False))
 def check_policy(path: str) -> None:
     """Validate a screening policy file; print what each site gets, or the first problem found."""
-    from moderation.config import ConfigError
+    from moderation.settings import ConfigError
     from moderation.sitepolicy import Policies
 
     try:
@@ -96,8 +96,8 @@ def check_policy(path: str) -> None:
 
 
 def _redis() -> Any:
-    from moderation.config import Settings
-    from moderation.connections import rq_connection, text_twin
+    from moderation.settings import Settings
+    from moderation.store.connections import rq_connection, text_twin
 
     return text_twin(rq_connection(Settings.from_env().redis_url))
 
@@ -117,7 +117,7 @@ def create_moderator(name: str, role: str, sites: tuple[str, ...]) -> None:
     from moderation.errors import ModerationError
 
     try:
-        from moderation.config import Settings
+        from moderation.settings import Settings
 
         moderator, token = Accounts(_redis()).create(name, role, actor="cli", sites=list(sites) or None,
                                                      known_sites=Settings.from_env().sites)
@@ -157,9 +157,9 @@ def webhooks() -> None:
 @webhooks.command("dead")
 def dead() -> None:
     """List events whose last delivery try failed."""
-    from moderation import events
+    from moderation import notify
 
-    for ev in events.dead_letters(_redis()):
+    for ev in notify.dead_letters(_redis()):
         click.echo(f"{ev['id']}\t{ev['site']}\t{ev['event']}\t{ev['attempts']} tries\t{ev['last_error']}")
 
 
@@ -170,21 +170,21 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
     """Queue dead events for delivery again, with their original event ids."""
     from rq import Queue
 
-    from moderation import events
-    from moderation.config import Settings
-    from moderation.connections import rq_connection
+    from moderation import notify
+    from moderation.settings import Settings
+    from moderation.store.connections import rq_connection
 
     settings = Settings.from_env()
     redis = _redis()
-    ids = [e["id"] for e in events.dead_letters(redis, limit=10_000)] if replay_all else list(event_ids)
+    ids = [e["id"] for e in notify.dead_letters(redis, limit=10_000)] if replay_all else list(event_ids)
     if not ids:
         if replay_all:
             click.echo("no dead events")
             return
         raise click.UsageError("Name event ids or pass --all.")
-    queue = Queue(events.WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url))
+    queue = Queue(notify.WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url))
     for event_id in ids:
-        ok = events.replay(redis, queue, event_id, settings.webhook_retry_intervals)
+        ok = notify.replay(redis, queue, event_id, settings.webhook_retry_intervals)
         click.echo(f"{event_id}\t{'queued' if ok else 'not dead: skipped'}")
 
 
@@ -196,7 +196,7 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
               show_default="1000", help="Connections each process serves at once (gevent).")
 def api(bind: str, api_workers: int, api_connections: int) -> None:
     """Run the API under gunicorn (no access log: it would hold client addresses; the app logs requests)."""
-    from moderation.config import gunicorn_command
+    from moderation.settings import gunicorn_command
 
     command = gunicorn_command("service.wsgi:app", bind, {"API_WORKERS": str(api_workers),
                                                           "API_CONNECTIONS": str(api_connections)})
@@ -208,10 +208,10 @@ def stats() -> None:
     """Print the desk's numbers as JSON: queue depth and oldest pending per site, decisions, time to decision."""
     from rq import Queue
 
-    from moderation.config import Settings
-    from moderation.connections import rq_connection
-    from moderation.events import WEBHOOK_QUEUE
-    from moderation.review import Desk
+    from moderation.notify import WEBHOOK_QUEUE
+    from moderation.review.desk import Desk
+    from moderation.settings import Settings
+    from moderation.store.connections import rq_connection
 
     settings = Settings.from_env()
     desk = Desk(_redis(), webhook_queue=Queue(WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url)))
@@ -226,10 +226,10 @@ def failed() -> None:
 def _registries() -> list[Any]:
     from rq.registry import FailedJobRegistry
 
-    from moderation.config import Settings
-    from moderation.connections import rq_connection
-    from moderation.events import WEBHOOK_QUEUE
-    from moderation.queues import SCREENING_QUEUE
+    from moderation.notify import WEBHOOK_QUEUE
+    from moderation.settings import Settings
+    from moderation.store.connections import rq_connection
+    from moderation.store.queues import SCREENING_QUEUE
 
     conn = rq_connection(Settings.from_env().redis_url)
     return [FailedJobRegistry(q, connection=conn) for q in (SCREENING_QUEUE, WEBHOOK_QUEUE)]
@@ -280,7 +280,7 @@ def export(site: str, output: Any) -> None:
 
 def _site_comments(site: str) -> Any:
     """Every stored comment of one site (a scan of the keyspace: for exports, not for requests)."""
-    from moderation.store import Comment
+    from moderation.store.comments import Comment
 
     redis = _redis()
     for key in redis.scan_iter("mod:comment:*", count=1000):
@@ -297,7 +297,7 @@ def export_labels(site: str, since: Any, output: Any) -> None:
     """Write SITE's decided comments as text<TAB>label (clean, toxic, spam) for `make train`."""
     from datetime import UTC
 
-    from moderation import labels
+    from moderation.review import labels
 
     since_ms = int(since.replace(tzinfo=UTC).timestamp() * 1000) if since else 0
     count = 0

@@ -113,7 +113,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `REDIS_URL` and the `MODERATION_*` variables (what workers and the CLI need)."""
-        from moderation.events import parse_callbacks, parse_intervals
+        from moderation.notify import parse_callbacks, parse_intervals
 
         env = os.environ if environ is None else environ
         return cls(

@@ -12,12 +12,11 @@ from typing import Any
 from redis import Redis, WatchError
 from rq import Queue
 
-from moderation import audit, events, metrics, policy
+from moderation import audit, metrics, notify, policy
 from moderation.accounts import Moderator
 from moderation.errors import CommentNotFound, Conflict, Forbidden, NotPending, ValidationFailed
-from moderation.keys import part
-from moderation.reports import Reports
-from moderation.store import (
+from moderation.review.reports import Reports
+from moderation.store.comments import (
     QUEUE_ALL,
     Comment,
     age_key,
@@ -32,6 +31,7 @@ from moderation.store import (
     replies_key,
     site_queue_key,
 )
+from moderation.store.keys import part
 
 CLAIM_SCAN = 2000  # entries of the walked index one claim looks at, at most: a bound on the script's time
 DECISION_TIMES = "mod:stats:decision_seconds"  # list of recent submission-to-decision seconds
@@ -125,7 +125,7 @@ class Desk:
     """Decisions and everything around them. One per process; stateless beyond its Redis clients."""
 
     def __init__(self, redis: Redis, *, webhook_queue: Queue, callbacks: Mapping[str, str] | None = None,
-                 lease_seconds: int = 300, retry_intervals: tuple[int, ...] = events.DEFAULT_RETRY_INTERVALS) -> None:
+                 lease_seconds: int = 300, retry_intervals: tuple[int, ...] = notify.DEFAULT_RETRY_INTERVALS) -> None:
         self.redis = redis
         self.webhook_queue = webhook_queue
         self.callbacks = dict(callbacks or {})
@@ -501,8 +501,8 @@ class Desk:
         comment.events += 1  # loaded under WATCH: no other transaction can take the same number
         pipe.hset(comment_key(comment.id), "events", comment.events)
         event_id = f"{comment.id}-{comment.events}"
-        events.queue_event(pipe, self.webhook_queue, event_id=event_id, site=comment.site, url=url,
-                           payload=events.payload(event, event_id, comment.event_view(), reason),
+        notify.queue_event(pipe, self.webhook_queue, event_id=event_id, site=comment.site, url=url,
+                           payload=notify.payload(event, event_id, comment.event_view(), reason),
                            intervals=self.retry_intervals)
 
     # ---- authors and stats -----------------------------------------------------------------

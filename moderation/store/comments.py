@@ -24,11 +24,12 @@ from typing import Any, cast
 from redis import Redis, WatchError
 from rq.queue import Queue
 
-from moderation import metrics, policy, queues
-from moderation.bans import AuthorBanned, Bans
+from moderation import metrics, policy
 from moderation.errors import CommentNotFound, IdempotencyConflict, Overloaded, RateLimited, ValidationFailed
-from moderation.keys import part
 from moderation.pseudonyms import pseudonym
+from moderation.review.bans import AuthorBanned, Bans
+from moderation.store import queues
+from moderation.store.keys import part
 
 P = "mod:"
 QUEUE_ALL = P + "queue:all"

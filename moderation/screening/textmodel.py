@@ -1,6 +1,6 @@
 """Trained text models: a hashed linear model over a comment's words and their letter n-grams.
 
-One featuriser serves training (`workers.training`) and scoring, so the two cannot drift. A
+One featuriser serves training (`moderation.screening.training`) and scoring, so the two cannot drift. A
 comment's score is the bias plus the sum of its tokens' weights (each token's word feature and
 the n-grams of its letters), scaled by 1/sqrt(tokens + 1). The
 sum is additive per token, so a token's weight is computed once per process and cached, and the
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from workers.normalise import IGNORABLE, fold
+from moderation.screening.normalise import IGNORABLE, fold
 
 MODELS = Path(__file__).parent / "data" / "models"
 BITS = 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from moderation import policy
-from moderation.store import Comment
+from moderation.store.comments import Comment
 
 # A rejection's reason says which model it teaches; other reasons (off topic, duplicate ...) teach neither.
 REASON_LABELS = {"profanity": "toxic", "abuse": "toxic", "spam": "spam"}

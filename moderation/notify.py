@@ -10,9 +10,9 @@ from typing import Any
 from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 
-from moderation.config import ConfigError, entries
-from moderation.keys import part
 from moderation.logs import current_request_id
+from moderation.settings import ConfigError, entries
+from moderation.store.keys import part
 
 WEBHOOK_QUEUE = "webhooks"  # its own queue, so a slow site cannot hold up screening
 DELIVER_JOB = "workers.webhooks.deliver_event"

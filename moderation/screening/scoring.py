@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from workers.textmodel import MODELS, LinearModel, Score, probability, token_spans
+from moderation.screening.textmodel import MODELS, LinearModel, Score, probability, token_spans
 
 # Each head's features, in the order of its weights; each language's toxicity weighs on its own.
 HEADS = {

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from marshmallow import Schema
 
-from moderation import audit, events
-from moderation.bans import ban_site
+from moderation import audit, notify
 from moderation.errors import CommentNotFound, NotFound, UnknownSite
 from moderation.intake import load_json
-from moderation.review import check_ids
+from moderation.review.bans import ban_site
+from moderation.review.desk import check_ids
 from moderation.schemas import (
     AuditPageOut,
     AuditQuery,
@@ -34,7 +34,7 @@ from moderation.schemas import (
     ReversalIn,
     StatsOut,
 )
-from moderation.store import Comment
+from moderation.store.comments import Comment
 from service.auth import require
 from service.body import read_body
 from service.extensions import accounts, bans, desk, settings, store
@@ -220,7 +220,7 @@ def stats() -> Response:
 @require("admin")
 def dead_letters() -> Response:
     """Events whose last delivery try failed."""
-    dead = events.dead_letters(current_app.extensions["moderation.redis"])
+    dead = notify.dead_letters(current_app.extensions["moderation.redis"])
     return jsonify(DeadLetterListOut().dump({"events": dead}))
 
 
@@ -229,6 +229,6 @@ def dead_letters() -> Response:
 def replay(event_id: str) -> tuple[Response, int]:
     """Queue a dead event for delivery again, under the same event id."""
     redis = current_app.extensions["moderation.redis"]
-    if not events.replay(redis, desk().webhook_queue, event_id, settings().webhook_retry_intervals):
+    if not notify.replay(redis, desk().webhook_queue, event_id, settings().webhook_retry_intervals):
         raise NotFound(f"No dead event {event_id!r}.")
     return jsonify({"id": event_id, "status": "pending"}), 202

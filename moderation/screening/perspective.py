@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moderation.errors import ValidationFailed
-from workers.screening import Analysis, Screener
+from moderation.screening.screener import Analysis, Screener
 
 ATTRIBUTES = ("TOXICITY", "SEVERE_TOXICITY", "INSULT", "PROFANITY", "SPAM")
 LANGUAGES = ("en", "ar")

@@ -1,6 +1,6 @@
 """Write the model card (`data/models/MODEL_CARD.md`) from the shipped models' own metadata.
 
-    python -m workers.modelcard      (make train runs it after training)
+    python -m moderation.screening.modelcard      (make train runs it after training)
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from workers.textmodel import BITS, MODELS, NGRAMS, LinearModel
+from moderation.screening.textmodel import BITS, MODELS, NGRAMS, LinearModel
 
 # Where each training file came from, under which terms: the attribution the licences require.
 SOURCES = [

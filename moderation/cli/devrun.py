@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from moderation.config import gunicorn_command
-from moderation.redisproc import RedisServer, free_port
+from moderation.cli.redisproc import RedisServer, free_port
+from moderation.settings import gunicorn_command
 
 CREDENTIALS_FILE = "dev-credentials.json"
 

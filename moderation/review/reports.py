@@ -16,8 +16,8 @@ from redis import Redis, WatchError
 from moderation import audit, policy
 from moderation.accounts import Moderator
 from moderation.errors import CommentNotFound, Conflict
-from moderation.keys import part
-from moderation.store import Comment, P, comment_key, now_ms
+from moderation.store.comments import Comment, P, comment_key, now_ms
+from moderation.store.keys import part
 
 # The reject reason an unpublished comment takes from its readers' most given report reason.
 REJECT_FOR = {"abuse": "abuse", "spam": "spam", "off_topic": "off_topic", "personal_data": "personal_data",

@@ -24,7 +24,7 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from workers import confusables
+from moderation.screening import confusables
 
 IGNORABLE = "\ue000"
 MASK = "*"

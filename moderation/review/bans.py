@@ -10,8 +10,8 @@ from redis import Redis
 
 from moderation import audit
 from moderation.errors import Forbidden, NotFound, ValidationFailed
-from moderation.keys import part
 from moderation.pseudonyms import pseudonym
+from moderation.store.keys import part
 
 INDEX = "mod:bans"  # set of ban ids, for listing
 

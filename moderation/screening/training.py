@@ -1,6 +1,6 @@
 """Train the text models from labelled TSV files (`make train`); needs the `train` extra (scikit-learn).
 
-    python -m workers.training --data ../shared/data/train [--eval ../shared/data/eval] [--out DIR]
+    python -m moderation.screening.training --data ../shared/data/train [--eval ../shared/data/eval] [--out DIR]
 
 With `--eval`, each model is first fitted without any row whose text is also in the dev data,
 scored on the dev data (the numbers the model card reports), and then fitted again on all rows
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from workers.scoring import HEADS, Calibration, Head, Models, logit
-from workers.textmodel import DIM, MODELS, LinearModel, detect_language, features, token_texts
+from moderation.screening.scoring import HEADS, Calibration, Head, Models, logit
+from moderation.screening.textmodel import DIM, MODELS, LinearModel, detect_language, features, token_texts
 
 SEED = 20261201
 Row = tuple[str, int]
@@ -269,8 +269,8 @@ def calibrate(eval_dir: Path, probes: Path, out: Path) -> Calibration:
     Each model gets Platt scaling on its own dev file; then each head of the risk is fitted on its
     dev files, every file and every class weighing the same: `risk` is log-odds under equal priors.
     """
+    from moderation.screening.screener import rule_features, screener_for
     from moderation.sitepolicy import Policies
-    from workers.screening import rule_features, screener_for
 
     raw = Models.load(probes)
     platt = {}

@@ -16,7 +16,7 @@ from pathlib import Path
 from better_profanity.utils import get_complete_path_of_file, read_wordlist
 
 from moderation.policy import SEVERITY_RANK
-from workers.normalise import MASK, skeleton
+from moderation.screening.normalise import MASK, skeleton
 
 DATA = Path(__file__).parent / "data"
 _ENTRY_SPLIT = re.compile(r"[\s\-._]+")

@@ -11,8 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from moderation.policy import SEVERITY_RANK
-from workers.lexicon import Entry, Lexicon, mask_fits, mask_keys, vowel_key
-from workers.normalise import IGNORABLE, MASK, Folded, fold
+from moderation.screening.lexicon import Entry, Lexicon, mask_fits, mask_keys, vowel_key
+from moderation.screening.normalise import IGNORABLE, MASK, Folded, fold
 
 _SYMBOLS = str.maketrans({"$": "s", "!": "i", "|": "i", "+": "t", "@": MASK, "_": None, IGNORABLE: None})
 _RIGHT_ONLY = "!|"  # read as letters inside a word, but punctuation at its end ("great!")

@@ -15,13 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 from moderation.policy import SEVERITY_RANK
+from moderation.screening import filters
+from moderation.screening.lexicon import Entry, Lexicon, default_entries
+from moderation.screening.matcher import Matcher
+from moderation.screening.normalise import LETTER_SYMBOLS, Folded, fold
+from moderation.screening.scoring import Models, ModelScores, shipped
+from moderation.screening.textmodel import detect_language, token_texts
 from moderation.sitepolicy import Policies, SitePolicy
-from workers import filters
-from workers.lexicon import Entry, Lexicon, default_entries
-from workers.matcher import Matcher
-from workers.normalise import LETTER_SYMBOLS, Folded, fold
-from workers.scoring import Models, ModelScores, shipped
-from workers.textmodel import detect_language, token_texts
 
 _RUN3 = re.compile(r"([^\W\d_])\1\1")
 

@@ -1,0 +1,1 @@
+"""The `moderation` command and `make run`'s local process supervision; apart from the domain, which it drives."""

@@ -1,0 +1,1 @@
+"""Review: the desk's claims and decisions, readers' reports, author bans, and decisions exported as labels."""
