@@ -18,6 +18,7 @@ from rq import Queue
 from moderation.accounts import Moderator
 from moderation.cli.redisproc import RedisServer
 from moderation.notify import WEBHOOK_QUEUE
+from moderation.publishing import PublicLists
 from moderation.review.desk import Desk
 from moderation.store.comments import Comment, CommentStore, comment_key, now_ms
 from moderation.store.connections import rq_connection, text_twin
@@ -81,7 +82,7 @@ def run(n: int = 1_000_000) -> dict[str, float]:
                                 repeat=10)
             ids = iter(store.queue_page(limit=200)[0])
             decide = timed(lambda: desk.decide(next(ids).id, action="approve", moderator=Moderator("admin", "admin")))
-            count = timed(lambda: store.public_count("site0", "article-0"))
+            count = timed(lambda: PublicLists(store).count("site0", "article-0"))
             stats = timed(lambda: desk.stats([f"site{i}" for i in range(4)]), repeat=10)
             return {"pending": n, "fill_seconds": fill_s, "bytes_per_comment": per_comment,
                     "queue_page_50_ms": page, "filtered_page_50_ms": site_page, "claim_20_ms": claim,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar, cast
+
 from flask import Flask, current_app
 from prometheus_client import CollectorRegistry
 from rq import Queue
@@ -9,6 +11,7 @@ from rq import Queue
 from moderation.accounts import Accounts
 from moderation.metrics import RedisCollector
 from moderation.notify import WEBHOOK_QUEUE
+from moderation.publishing import PublicLists
 from moderation.review.bans import Bans
 from moderation.review.desk import Desk
 from moderation.review.reports import Reports
@@ -18,6 +21,8 @@ from moderation.store.comments import CommentStore
 from moderation.store.connections import rq_connection, text_twin
 from moderation.store.queues import SCREENING_QUEUE, screening_queue
 from service.admission import Admission
+
+T = TypeVar("T")
 
 
 def init_app(app: Flask) -> None:
@@ -32,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.store"] = CommentStore(text, screening_queue(raw),
                                                       idempotency_ttl=settings.idempotency_ttl,
                                                       max_backlog=settings.max_backlog)
+    app.extensions["moderation.public_lists"] = PublicLists(app.extensions["moderation.store"])
     app.extensions["moderation.desk"] = Desk(text, webhook_queue=Queue(WEBHOOK_QUEUE, connection=raw),
                                              callbacks=settings.callbacks, lease_seconds=settings.lease_seconds,
                                              retry_intervals=settings.webhook_retry_intervals)
@@ -46,33 +52,42 @@ def init_app(app: Flask) -> None:
                                                        settings.intake_deadline)
 
 
+def _held(name: str, kind: type[T]) -> T:
+    """What init_app stored under `name`, as the type it is (app.extensions holds Any)."""
+    return cast(T, current_app.extensions[f"moderation.{name}"])
+
+
 def store() -> CommentStore:
-    return current_app.extensions["moderation.store"]  # type: ignore[no-any-return]
+    return _held("store", CommentStore)
+
+
+def public_lists() -> PublicLists:
+    return _held("public_lists", PublicLists)
 
 
 def desk() -> Desk:
-    return current_app.extensions["moderation.desk"]  # type: ignore[no-any-return]
+    return _held("desk", Desk)
 
 
 def accounts() -> Accounts:
-    return current_app.extensions["moderation.accounts"]  # type: ignore[no-any-return]
+    return _held("accounts", Accounts)
 
 
 def bans() -> Bans:
-    return current_app.extensions["moderation.bans"]  # type: ignore[no-any-return]
+    return _held("bans", Bans)
 
 
 def reports() -> Reports:
-    return current_app.extensions["moderation.reports"]  # type: ignore[no-any-return]
+    return _held("reports", Reports)
 
 
 def admission() -> Admission:
-    return current_app.extensions["moderation.admission"]  # type: ignore[no-any-return]
+    return _held("admission", Admission)
 
 
 def settings() -> Settings:
-    return current_app.extensions["moderation.settings"]  # type: ignore[no-any-return]
+    return _held("settings", Settings)
 
 
 def policies() -> Policies:
-    return current_app.extensions["moderation.policies"]  # type: ignore[no-any-return]
+    return _held("policies", Policies)

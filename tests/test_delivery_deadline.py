@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
+from moderation.notify import post
 from tests.conftest import ADMIN_HEADERS, ROOT, SECRET, make_app, payload, submit, wait_for
 from tests.redis_server import RedisServer, free_port
-from workers.webhooks import post
 
 BIN = Path(sys.prefix) / "bin"
 

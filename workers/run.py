@@ -150,6 +150,11 @@ def main(*, burst: bool = False, worker_class: str = "simple", role: str = "scre
 
 
 if __name__ == "__main__":
-    import sys
+    import argparse
 
-    main(role=sys.argv[1] if len(sys.argv) > 1 else "screening")
+    parser = argparse.ArgumentParser(prog="python -m workers.run", description="Run one worker against REDIS_URL.")
+    parser.add_argument("role", nargs="?", choices=sorted(ROLES), default="screening")
+    parser.add_argument("--burst", action="store_true", help="stop once the queue is empty")
+    parser.add_argument("--worker-class", choices=["simple", "fork"], default="simple")
+    args = parser.parse_args()
+    main(role=args.role, burst=args.burst, worker_class=args.worker_class)

@@ -33,9 +33,9 @@ def dev() -> None:
               help="screening: screen comments; webhooks: deliver decision events to the sites.")
 def worker(burst: bool, worker_class: str, role: str) -> None:
     """Run one worker against REDIS_URL: screening, or (--queue webhooks) deliveries to the sites."""
-    from workers.run import main as run_worker
-
-    run_worker(burst=burst, worker_class=worker_class, role=role)
+    # The worker is the RQ side (workers.run), which the core does not import: this process becomes it.
+    command = [sys.executable, "-m", "workers.run", role, "--worker-class", worker_class, *(["--burst"] * burst)]
+    os.execv(command[0], command)
 
 
 def _default_site_secret(site: str | None) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from typing import Any
 from redis import Redis, WatchError
 from rq import Queue
 
-from moderation import audit, metrics, notify, policy
+from moderation import audit, metrics, notify, policy, publishing
 from moderation.accounts import Moderator
 from moderation.errors import CommentNotFound, Conflict, Forbidden, NotPending, ValidationFailed
 from moderation.review.reports import Reports
@@ -26,8 +26,6 @@ from moderation.store.comments import (
     filter_keys,
     lease_key,
     now_ms,
-    published_key,
-    published_version_key,
     replies_key,
     site_queue_key,
 )
@@ -253,7 +251,7 @@ class Desk:
                     comment.dequeue_from_review(pipe)
                     comment.file_as_decided(pipe, "approved" if action == "approve" else "rejected", decided)
                     pipe.delete(lease_key(comment_id))
-                    self._publish(pipe, publish, decided)
+                    publishing.publish(pipe, publish, decided)
                     pipe.hincrby(author_key(comment.site, comment.author_email),
                                  "approved" if action == "approve" else "rejected", 1)
                     metrics.count_decision(pipe, action)
@@ -310,18 +308,15 @@ class Desk:
             comment.status = policy.PENDING_REVIEW
             comment.decision = None
             pipe.hset(key, "status", policy.PENDING_REVIEW)
-            pipe.hdel(key, "decision", "published_ms", "featured")
+            pipe.hdel(key, "decision")
             comment.enqueue_for_review(pipe)
             comment.file_as_decided(pipe, None, 0)
             pipe.set(lease_key(comment.id), moderator.name, px=self.lease_ms)
             if was == policy.PUBLISHED:
                 Reports.clear(pipe, comment)  # readers reported what is no longer shown
-            for c in unpublish:
-                pipe.zrem(published_key(c.site, c.article_id), c.id)
-                pipe.incr(published_version_key(c.site, c.article_id))
-                if c is not comment:  # replies wait again for their parent
-                    pipe.hset(comment_key(c.id), "status", policy.APPROVED)
-                    pipe.hdel(comment_key(c.id), "published_ms")
+            publishing.withdraw(pipe, unpublish)
+            for reply in unpublish[1:]:  # replies wait again for their parent
+                pipe.hset(comment_key(reply.id), "status", policy.APPROVED)
             counter = "approved" if previous.get("action") == "approve" else "rejected"
             pipe.hincrby(author_key(comment.site, comment.author_email), counter, -1)
             audit.append(pipe, actor=moderator.name, action="decision.reverse", target=f"comment:{comment.id}",
@@ -379,14 +374,9 @@ class Desk:
         def change(pipe: Any, comment: Comment) -> None:
             _published(comment, "Only a published comment can be featured")
             pipe.multi()
-            if featured:
-                pipe.hset(comment_key(comment.id), "featured", "1")
-            else:
-                pipe.hdel(comment_key(comment.id), "featured")
-            pipe.incr(published_version_key(comment.site, comment.article_id))
+            publishing.feature(pipe, comment, featured)
             audit.append(pipe, actor=moderator.name, action="comment.feature" if featured else "comment.unfeature",
                          target=f"comment:{comment.id}", comment_id=comment.id, site=comment.site)
-            comment.featured = featured
 
         return self._in_transaction(comment_id, moderator, change)
 
@@ -404,12 +394,8 @@ class Desk:
                                 "moderator": moderator.name, "decided_ms": now_ms()}
             pipe.hset(key, mapping={"status": comment.status,
                                     "decision": json.dumps(comment.decision, ensure_ascii=False)})
-            pipe.hdel(key, "published_ms", "featured")
-            for c in (comment, *replies):
-                pipe.zrem(published_key(c.site, c.article_id), c.id)
-                pipe.incr(published_version_key(c.site, c.article_id))
+            publishing.withdraw(pipe, [comment, *replies])
             for reply in replies:
-                pipe.hdel(comment_key(reply.id), "published_ms")
                 self._reopen(pipe, reply, moderator, because=comment.id)
             Reports.clear(pipe, comment)
             comment.file_as_decided(pipe, "rejected", comment.decision["decided_ms"])
@@ -482,15 +468,6 @@ class Desk:
 
     def _published_replies(self, pipe: Any, comment_id: str) -> list[Comment]:
         return self._descendants(pipe, comment_id, policy.PUBLISHED)
-
-    @staticmethod
-    def _publish(pipe: Any, comments: list[Comment], at_ms: int) -> None:
-        """Publishing and the count change together: the count is the published set's size."""
-        for c in comments:
-            c.published_ms = at_ms
-            pipe.hset(comment_key(c.id), mapping={"status": policy.PUBLISHED, "published_ms": str(at_ms)})
-            pipe.zadd(published_key(c.site, c.article_id), {c.id: c.created_ms})
-            pipe.incr(published_version_key(c.site, c.article_id))
 
     def _event(self, pipe: Any, comment: Comment, event: str, reason: str | None = None) -> None:
         """Queue the site's event for `comment`. Ids are `<comment>-<n>`, fixed when the decision is made,

@@ -589,7 +589,7 @@ class CommentStore:
             found = pipe.execute()
         return [Comment.from_hash(h) for h in found if h]
 
-    def _page(
+    def page(
         self, key: str, limit: int, cursor: str | None, *, reverse: bool = False,
         keep: Callable[[Comment], bool] | None = None, also_in: list[str] | None = None,
     ) -> tuple[list[Comment], str | None]:
@@ -656,7 +656,7 @@ class CommentStore:
                     pipe.zcard(k)
                 sizes = pipe.execute()
             walk = keys[sizes.index(min(sizes))]
-        return self._page(walk, limit, cursor, keep=keep, also_in=[k for k in keys if k != walk])
+        return self.page(walk, limit, cursor, keep=keep, also_in=[k for k in keys if k != walk])
 
     def review_page(
         self, *, view: str, sort: str, limit: int, cursor: str | None = None, site: str | None = None,
@@ -673,7 +673,7 @@ class CommentStore:
         keep = matching(VIEW_STATUSES[view], sites, site, article_id, flag, severity, language)
         key = age_key(site) if view == "pending" else decided_key(view, site)
         newest = sort == "newest" or (view != "pending" and sort == "risk")
-        return self._page(key, limit, cursor, reverse=newest, keep=keep)
+        return self.page(key, limit, cursor, reverse=newest, keep=keep)
 
     def author_comments(self, email: str, sites: list[str]) -> list[Comment]:
         """An author's latest comments (up to AUTHOR_HISTORY_KEEP a site) on `sites`, newest first."""
@@ -699,23 +699,6 @@ class CommentStore:
         low = f"[{prefix}" if prefix else "-"
         high = f"[{prefix}\U0010ffff" if prefix else "+"
         return cast(list[str], self.redis.zrangebylex(articles_key(site), low, high, start=0, num=limit))
-
-    def public_page(
-        self, site: str, article_id: str, *, limit: int, cursor: str | None = None, newest_first: bool = False,
-        featured: bool | None = None,
-    ) -> tuple[list[Comment], str | None]:
-        """Published comments of one article, by the time they were written; with `featured`, only the
-        moderators' picks (or only the others)."""
-        return self._page(published_key(site, article_id), limit, cursor, reverse=newest_first,
-                          keep=lambda c: c.status == policy.PUBLISHED and (featured is None or c.featured == featured))
-
-    def published_version(self, site: str, article_id: str) -> int:
-        """A number that changes with every change to the article's published list."""
-        return int(self.redis.get(published_version_key(site, article_id)) or 0)
-
-    def public_count(self, site: str, article_id: str) -> int:
-        """The number of published comments; the same set as the list, so they always agree."""
-        return int(self.redis.zcard(published_key(site, article_id)))
 
     # ---- screening (workers) ----------------------------------------------------------------
 
