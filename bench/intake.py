@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from moderation.cli.redisproc import RedisServer, free_port
-from moderation.settings import gunicorn_command
+from moderation.settings import Settings, gunicorn_command
 from moderation.signing import sign
 
 SECRET = "bench-secret"
@@ -65,7 +65,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "codes": codes}))
 
 def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     # Both apps exactly as `moderation api` serves ours (2 processes of 4 threads unless API_WORKERS/API_THREADS).
-    proc = subprocess.Popen(gunicorn_command(app, f"127.0.0.1:{port}", env), cwd=ROOT, env=env,
+    proc = subprocess.Popen(gunicorn_command(app, f"127.0.0.1:{port}", Settings.load(env)), cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -18,7 +18,6 @@ from rq import Callback, Queue, Retry
 
 from moderation import metrics
 from moderation.logs import current_request_id
-from moderation.settings import ConfigError, entries
 from moderation.signing import sign
 from moderation.store.keys import part
 
@@ -26,37 +25,12 @@ log = logging.getLogger(__name__)
 WEBHOOK_QUEUE = "webhooks"  # its own queue, so a slow site cannot hold up screening
 DELIVER_JOB = "workers.webhooks.deliver_event"
 DELIVERY_FAILURE = "workers.webhooks.on_delivery_failure"
-DEFAULT_RETRY_INTERVALS = (10, 30, 60, 300, 900, 3600, 3600, 3600)  # exponential-ish, then hourly
 DEAD_LETTERS = "mod:webhooks:dead"  # list of event ids whose last try failed
 DELIVERY_JOB_TIMEOUT = 60  # RQ's limit on one try; the delivery's own deadline (10 s) comes well before
 
 
 def event_key(event_id: str) -> str:
     return f"mod:event:{part(event_id)}"
-
-
-def parse_callbacks(raw: str | None) -> dict[str, str]:
-    """`site=url[,site=url]` into a mapping; only http(s) URLs."""
-    out: dict[str, str] = {}
-    for entry in entries(raw):
-        site, sep, url = entry.partition("=")
-        if not sep or not site.strip() or not url.strip().startswith(("http://", "https://")):
-            raise ConfigError(f"MODERATION_SITE_CALLBACKS: entry {entry!r} is not of the form site=http(s)://...")
-        out[site.strip()] = url.strip()
-    return out
-
-
-def parse_intervals(raw: str | None) -> tuple[int, ...]:
-    """Seconds between delivery tries, e.g. `10,30,60`; the number of values is the number of retries."""
-    if not raw:
-        return DEFAULT_RETRY_INTERVALS
-    try:
-        values = tuple(int(v) for v in raw.split(","))
-    except ValueError:
-        raise ConfigError(f"MODERATION_WEBHOOK_RETRY_INTERVALS: {raw!r} is not a list of seconds") from None
-    if not values or any(v < 0 for v in values):
-        raise ConfigError(f"MODERATION_WEBHOOK_RETRY_INTERVALS: {raw!r} must be non-negative seconds")
-    return values
 
 
 def queue_event(pipe: Pipeline, queue: Queue, *, event_id: str, site: str, url: str, payload: dict[str, Any],
@@ -114,7 +88,7 @@ def replay(redis: Any, queue: Queue, event_id: str, intervals: tuple[int, ...]) 
 
 
 CONNECT_SECONDS = 5  # to open the connection
-DEADLINE_SECONDS = 10  # for the whole request, answer included: a site that trickles bytes is cut off here too
+DEADLINE_SECONDS = 10.0  # the whole request, answer included (MODERATION_WEBHOOK_DEADLINE)
 
 
 class DeliveryFailed(Exception):

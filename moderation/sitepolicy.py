@@ -239,8 +239,6 @@ def _load_cached(path: str) -> Policies:
     return Policies.load(path)
 
 
-def from_env(environ: Mapping[str, str] | None = None) -> Policies:
-    """The policies named by MODERATION_POLICY_FILE, or the defaults when it is unset."""
-    env = os.environ if environ is None else environ
-    path = env.get("MODERATION_POLICY_FILE")
+def from_file(path: str) -> Policies:
+    """The policies of the file MODERATION_POLICY_FILE names (read once per process), or the defaults."""
     return _load_cached(path) if path else Policies()

@@ -351,7 +351,7 @@ def queue() -> str:
     return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim, error=error,
                 sites=my_sites(), done=request.args.get("done"), view=view, counts=counts, sort=sort,
                 severities=(*policy.SEVERITIES, "none"),
-                poll_seconds=int(current_app.config["DESK_POLL_SECONDS"]) if view == "pending" else 0)
+                poll_seconds=settings().desk_poll_seconds if view == "pending" else 0)
 
 
 @bp.get("/articles")

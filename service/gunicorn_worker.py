@@ -12,7 +12,6 @@ Idle connections (slow clients, kept-alive ones) cost no CPU and do not count.
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import time
@@ -21,11 +20,13 @@ from typing import Any
 import gevent
 from gunicorn.workers.ggevent import GeventWorker
 
+from moderation.settings import current
+
 TICK = 0.05
-LAG_LIMIT = float(os.environ.get("MODERATION_SHED_LAG", "0.2"))
+LAG_LIMIT = current().shed_lag
 # Connections waiting in the kernel to be accepted, past which new ones are refused on accept: each waits behind all
 # of those, and a client that waits a second has given up.
-QUEUE_LIMIT = int(os.environ.get("MODERATION_SHED_QUEUE", "64"))
+QUEUE_LIMIT = current().shed_queue
 _BODY = b'{"error": "overloaded", "message": "The service is at capacity; try again in a moment."}'
 OVERLOADED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
               b"Connection: close\r\nContent-Length: " + str(len(_BODY)).encode() + b"\r\n\r\n" + _BODY)

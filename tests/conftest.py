@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
+from moderation.settings import current
 from moderation.signing import sign
 from service import create_app
 from tests.redis_server import RedisServer
@@ -35,6 +36,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def settings_of_this_test() -> Iterator[None]:
+    """Workers in the test process read their settings once per process (settings.current); a test that changes
+    the environment gets them read again, and the next test starts from the real environment."""
+    current.cache_clear()
+    yield
+    current.cache_clear()
 
 
 @pytest.fixture(scope="session")

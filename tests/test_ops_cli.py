@@ -133,3 +133,16 @@ def test_export_labels_writes_decisions_as_training_rows(client: Any, work: Any,
     later = cli(redis_server.url, "export-labels", "--site", "demo", "--since", "2999-01-01").stdout
     assert later == ""
     assert cli(redis_server.url, "export-labels", "--site", "other").stdout == ""
+
+
+@pytest.mark.parametrize("command", [[CLI, "worker", "--burst"], [CLI, "moderators", "list"], [CLI, "api"],
+                                     [CLI, "dev"], [sys.executable, "-m", "workers.run", "webhooks", "--burst"],
+                                     [sys.executable, "-m", "moderation.cli.devrun"]])
+def test_a_bad_setting_stops_start_up_naming_the_variable(redis_server: RedisServer, tmp_path: Path,
+                                                          command: list[str]) -> None:
+    env = {**os.environ, "REDIS_URL": redis_server.url, "MODERATION_SITES": "demo:x",
+           "MODERATION_LEASE_SECONDS": "five minutes", "MODERATION_VAR_DIR": str(tmp_path)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode != 0
+    assert "MODERATION_LEASE_SECONDS: 'five minutes' is not a whole number" in done.stderr
+    assert "Traceback" not in done.stderr

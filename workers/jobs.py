@@ -17,6 +17,7 @@ from rq.job import Job
 
 from moderation import policy, sitepolicy
 from moderation.screening.screener import Context, screener_for
+from moderation.settings import current
 from moderation.store.comments import CommentStore
 from moderation.store.connections import text_twin
 
@@ -45,7 +46,7 @@ def screen_comment(comment_id: str) -> str:
     comment = store.get(comment_id)
     if comment.status != policy.RECEIVED:
         return "already screened"
-    site_policy = sitepolicy.from_env().for_site(comment.site)
+    site_policy = sitepolicy.from_file(current().policy_file).for_site(comment.site)
     screener = screener_for(site_policy)
     started = time.perf_counter()
     analysis = screener.screen_text(comment.body)

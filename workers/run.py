@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from rq.worker import BaseWorker
 from moderation import logs, sitepolicy
 from moderation.notify import WEBHOOK_QUEUE
 from moderation.screening.screener import screener_for
-from moderation.settings import DEFAULT_REDIS_URL, ConfigError
+from moderation.settings import ConfigError, current
 from moderation.store.connections import rq_connection
 from moderation.store.queues import SCREENING_QUEUE, screen_timeout
 from workers.jobs import ColdShutdown
@@ -31,7 +30,7 @@ def warm_up() -> None:
     """Validate the policy file and build every site's matcher now: a broken policy stops the worker here,
     and no job pays for building the word index (~0.3 s)."""
     try:
-        policies = sitepolicy.from_env()
+        policies = sitepolicy.from_file(current().policy_file)
     except ConfigError as err:
         raise SystemExit(str(err)) from None
     for site_policy in (policies.defaults, *policies.sites.values()):
@@ -40,7 +39,7 @@ def warm_up() -> None:
 
 def maintenance_seconds() -> int:
     """How often a worker looks for jobs abandoned by a worker that died (RQ's default: 10 min)."""
-    return int(os.environ.get("MODERATION_MAINTENANCE_SECONDS", "60"))
+    return current().maintenance_seconds
 
 
 class _Screening:
@@ -58,7 +57,7 @@ class _Screening:
     def heartbeat(self, *args: Any, **kwargs: Any) -> None:
         """RQ's heartbeat, and a touch of MODERATION_WORKER_HEARTBEAT_FILE for a container's healthcheck."""
         super().heartbeat(*args, **kwargs)  # type: ignore[misc]
-        beat = os.environ.get("MODERATION_WORKER_HEARTBEAT_FILE")
+        beat = current().worker_heartbeat_file
         if beat:
             Path(beat).touch()
 
@@ -107,7 +106,7 @@ def run(*, burst: bool = False, redis_url: str | None = None, worker_class: str 
     RQ's loop ends on any error it does not expect, such as Redis going away while it records a job; then we
     wait for Redis and start a new worker, so a restart, a failover or a full memory never stops screening.
     """
-    conn = rq_connection(redis_url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
+    conn = rq_connection(redis_url or current().redis_url)
     worked, faults = False, 0
     while True:
         worker, started = None, time.monotonic()
@@ -145,7 +144,11 @@ def main(*, burst: bool = False, worker_class: str = "simple", role: str = "scre
     Screening and deliveries to the sites run in separate workers: a site whose endpoint hangs holds a delivery
     worker for one delivery's deadline, and never a screening worker.
     """
-    logs.configure(os.environ.get("MODERATION_LOG_LEVEL", "INFO"))
+    try:
+        settings = current()  # a bad variable stops the worker here, named
+    except ConfigError as err:
+        raise SystemExit(str(err)) from None
+    logs.configure(settings.log_level)
     run(burst=burst, worker_class=worker_class, queues=ROLES[role])
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from types import TracebackType
 from typing import Any
 
@@ -11,7 +10,7 @@ from rq import get_current_job
 from rq.job import Job
 
 from moderation import notify
-from moderation.settings import Settings
+from moderation.settings import current
 from moderation.store.connections import text_twin
 
 
@@ -20,9 +19,9 @@ def deliver_event(event_id: str) -> str:
     job = get_current_job()
     if job is None:
         raise RuntimeError("deliver_event runs inside an RQ worker")
-    deadline = float(os.environ.get("MODERATION_WEBHOOK_DEADLINE", notify.DEADLINE_SECONDS))
-    # The secrets of this worker process's environment sign the request.
-    return notify.deliver(text_twin(job.connection), event_id, Settings.from_env().sites, deadline_seconds=deadline)
+    settings = current()  # this worker process's: its site secrets sign the request
+    return notify.deliver(text_twin(job.connection), event_id, settings.sites,
+                          deadline_seconds=settings.webhook_deadline)
 
 
 def on_delivery_failure(

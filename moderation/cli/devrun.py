@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 
 from moderation.cli.redisproc import RedisServer, free_port
-from moderation.settings import gunicorn_command
+from moderation.settings import ConfigError, Settings, gunicorn_command
 
 CREDENTIALS_FILE = "dev-credentials.json"
 
@@ -80,17 +80,22 @@ class Child:
 def main() -> int:
     """Run everything in the foreground until Ctrl-C, then stop API and workers before Redis; a process that dies
     meanwhile (Redis included) is started again, so one crash does not take the whole service down."""
-    env = dict(os.environ)
-    var = Path(env.get("MODERATION_VAR_DIR", "var"))
+    env = dict(os.environ)  # the children's: this one's, with the local Redis and the demo credentials added
+    try:
+        settings = Settings.load(env)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    var = Path(settings.var_dir)
     var.mkdir(parents=True, exist_ok=True)
-    port = int(env.get("PORT", "8000"))
-    n_workers = int(env.get("WORKERS", "2"))
     redis_server = None
     if not env.get("REDIS_URL"):
-        port_wanted = free_port(int(env.get("MODERATION_REDIS_PORT", "6390")))
+        port_wanted = free_port(settings.local_redis_port)
         redis_server = RedisServer(var / "redis", port=port_wanted, appendonly=True, new_session=True).start()
         env["REDIS_URL"] = redis_server.url
     env.update(credentials(var, env))
+    settings = Settings.load(env)
+    port = settings.port
 
     stopping = False
 
@@ -107,17 +112,16 @@ def main() -> int:
     print(
         f"\n  API        {base}   (openapi: {base}/openapi.json)\n"
         f"  Redis      {env['REDIS_URL']}" + (f"   (data in {var / 'redis'})" if redis_server else "") + "\n"
-        f"  Workers    {n_workers} screening, {env.get('WEBHOOK_WORKERS', '1')} delivering events to sites\n"
+        f"  Workers    {settings.screening_workers} screening, {settings.webhook_workers} delivering events to sites\n"
         f"  Site       {site}  secret {secret}\n"
         f"  Admin      Authorization: Bearer {env['MODERATION_ADMIN_TOKEN']}\n"
         f"  Try        {try_env}.venv/bin/moderation post-comment --body 'Hello, first comment'\n"
         "  Stop       Ctrl-C\n",
         flush=True,
     )
-    bind = env.get("HOST", "127.0.0.1")
-    commands = [gunicorn_command("service.wsgi:app", f"{bind}:{port}", env, graceful_timeout=10)]
-    commands += [[sys.executable, "-m", "workers.run", "screening"]] * n_workers
-    commands += [[sys.executable, "-m", "workers.run", "webhooks"]] * int(env.get("WEBHOOK_WORKERS", "1"))
+    commands = [gunicorn_command("service.wsgi:app", f"{settings.host}:{port}", settings, graceful_timeout=10)]
+    commands += [[sys.executable, "-m", "workers.run", "screening"]] * settings.screening_workers
+    commands += [[sys.executable, "-m", "workers.run", "webhooks"]] * settings.webhook_workers
     children = [Child(command, env) for command in commands]
     while not stopping:
         if redis_server and redis_server.proc and redis_server.proc.poll() is not None:

@@ -10,12 +10,16 @@ from typing import Any
 
 import click
 
-from moderation.settings import parse_site_secrets
+from moderation.settings import ConfigError, current, parse_site_secrets
 
 
 @click.group()
 def main() -> None:
     """Comment moderation service."""
+    try:
+        current()  # every variable read and checked before any command runs; a bad one is named here
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from None
 
 
 @main.command()
@@ -39,9 +43,9 @@ def worker(burst: bool, worker_class: str, role: str) -> None:
 
 
 def _default_site_secret(site: str | None) -> tuple[str, str]:
-    sites = parse_site_secrets(os.environ.get("MODERATION_SITES"))
+    sites = dict(current().site_secrets)
     if not sites:
-        creds = Path(os.environ.get("MODERATION_VAR_DIR", "var")) / "dev-credentials.json"
+        creds = Path(current().var_dir) / "dev-credentials.json"
         if creds.exists():
             sites = parse_site_secrets(json.loads(creds.read_text())["MODERATION_SITES"])
     if not sites:
@@ -53,7 +57,7 @@ def _default_site_secret(site: str | None) -> tuple[str, str]:
 
 
 @main.command("post-comment")
-@click.option("--url", default=lambda: f"http://127.0.0.1:{os.environ.get('PORT', '8000')}", show_default="local")
+@click.option("--url", default=lambda: f"http://127.0.0.1:{current().port}", show_default="local")
 @click.option("--site", help="Site name (default: the first in MODERATION_SITES or the local run's demo site).")
 @click.option("--secret", help="The site's webhook secret (default: from MODERATION_SITES or the local run).")
 @click.option("--article", default="welcome", show_default=True, help="Article id.")
@@ -84,7 +88,6 @@ def post_comment_cmd(url: str, site: str | None, secret: str | None, article: st
 @click.argument("path", type=click.Path(dir_okay=False))
 def check_policy(path: str) -> None:
     """Validate a screening policy file; print what each site gets, or the first problem found."""
-    from moderation.settings import ConfigError
     from moderation.sitepolicy import Policies
 
     try:
@@ -96,10 +99,9 @@ def check_policy(path: str) -> None:
 
 
 def _redis() -> Any:
-    from moderation.settings import Settings
     from moderation.store.connections import rq_connection, text_twin
 
-    return text_twin(rq_connection(Settings.from_env().redis_url))
+    return text_twin(rq_connection(current().redis_url))
 
 
 @main.group()
@@ -117,10 +119,8 @@ def create_moderator(name: str, role: str, sites: tuple[str, ...]) -> None:
     from moderation.errors import ModerationError
 
     try:
-        from moderation.settings import Settings
-
         moderator, token = Accounts(_redis()).create(name, role, actor="cli", sites=list(sites) or None,
-                                                     known_sites=Settings.from_env().sites)
+                                                     known_sites=current().sites)
     except ModerationError as err:
         raise click.ClickException(f"{err.message} {err.fields or ''}".strip()) from None
     click.echo(f"created {moderator.role} {moderator.name}; token (shown once): {token}")
@@ -171,10 +171,9 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
     from rq import Queue
 
     from moderation import notify
-    from moderation.settings import Settings
     from moderation.store.connections import rq_connection
 
-    settings = Settings.from_env()
+    settings = current()
     redis = _redis()
     ids = [e["id"] for e in notify.dead_letters(redis, limit=10_000)] if replay_all else list(event_ids)
     if not ids:
@@ -189,17 +188,19 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
 
 
 @main.command()
-@click.option("--bind", default=lambda: f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}",
-              show_default="HOST:PORT")
-@click.option("--workers", "api_workers", default=lambda: int(os.environ.get("API_WORKERS", "2")), show_default="2")
-@click.option("--connections", "api_connections", default=lambda: int(os.environ.get("API_CONNECTIONS", "1000")),
-              show_default="1000", help="Connections each process serves at once (gevent).")
+@click.option("--bind", default=lambda: f"{current().host}:{current().port}", show_default="HOST:PORT")
+@click.option("--workers", "api_workers", type=int, default=lambda: current().api_workers,
+              show_default="API_WORKERS")
+@click.option("--connections", "api_connections", type=int, default=lambda: current().api_connections,
+              show_default="API_CONNECTIONS", help="Connections each process serves at once (gevent).")
 def api(bind: str, api_workers: int, api_connections: int) -> None:
     """Run the API under gunicorn (no access log: it would hold client addresses; the app logs requests)."""
+    from dataclasses import replace
+
     from moderation.settings import gunicorn_command
 
-    command = gunicorn_command("service.wsgi:app", bind, {"API_WORKERS": str(api_workers),
-                                                          "API_CONNECTIONS": str(api_connections)})
+    settings = replace(current(), api_workers=api_workers, api_connections=api_connections)
+    command = gunicorn_command("service.wsgi:app", bind, settings)
     os.execvp(command[0], command)
 
 
@@ -210,10 +211,9 @@ def stats() -> None:
 
     from moderation.notify import WEBHOOK_QUEUE
     from moderation.review.desk import Desk
-    from moderation.settings import Settings
     from moderation.store.connections import rq_connection
 
-    settings = Settings.from_env()
+    settings = current()
     desk = Desk(_redis(), webhook_queue=Queue(WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url)))
     click.echo(json.dumps(desk.stats(settings.sites), indent=2))
 
@@ -227,11 +227,10 @@ def _registries() -> list[Any]:
     from rq.registry import FailedJobRegistry
 
     from moderation.notify import WEBHOOK_QUEUE
-    from moderation.settings import Settings
     from moderation.store.connections import rq_connection
     from moderation.store.queues import SCREENING_QUEUE
 
-    conn = rq_connection(Settings.from_env().redis_url)
+    conn = rq_connection(current().redis_url)
     return [FailedJobRegistry(q, connection=conn) for q in (SCREENING_QUEUE, WEBHOOK_QUEUE)]
 
 

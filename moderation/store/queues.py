@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from rq.job import Job
 from rq.utils import now, utcformat
 
 from moderation.logs import current_request_id
+from moderation.settings import current
 
 SCREENING_QUEUE = "screening"
 SCREEN_JOB = "workers.jobs.screen_comment"
@@ -24,7 +24,7 @@ SCREEN_RETRY_INTERVALS = (1, 2, 5, 10, 30, 60)
 def screen_timeout() -> int:
     """Screening takes milliseconds; a job still running after this is stuck. A worker killed mid-job is
     noticed (and its job retried) this long plus 60 s after it died, by any worker's maintenance."""
-    return int(os.environ.get("MODERATION_SCREEN_TIMEOUT", "30"))
+    return current().screen_timeout
 
 
 def screening_job_id(comment_id: str) -> str:
