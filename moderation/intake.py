@@ -8,11 +8,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
 from moderation import signing
 from moderation.errors import InvalidHeader, MalformedJSON, Overloaded, ValidationFailed
-from moderation.schemas import CommentIn
+from moderation.schemas import CommentIn, validated
 from moderation.sitepolicy import SitePolicy
 from moderation.store.comments import Accepted, CommentStore
 
@@ -72,10 +72,7 @@ def parse_json(raw: bytes) -> Any:
 
 def load_json(schema: Schema, raw: bytes, message: str | None = None) -> dict[str, Any]:
     """Parse and validate a JSON body: 400 if it is not JSON, 422 with per-field messages if it is wrong."""
-    try:
-        return schema.load(parse_json(raw))  # type: ignore[no-any-return]
-    except ValidationError as err:
-        raise ValidationFailed(message, fields=err.messages_dict) from None
+    return validated(schema, parse_json(raw), message)
 
 
 def check_idempotency_key(key: str | None) -> str | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import Any, cast
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from moderation import policy
+from moderation.errors import ValidationFailed
 
 # Lone surrogates cannot be stored as UTF-8; C0/C1 controls other than tab and
 # newlines only ever hide text from a moderator.
@@ -317,6 +318,31 @@ class ReversalIn(Schema):
     note = Text(max_chars=policy.NOTE_MAX_CHARS)
 
 
+class FeatureIn(Schema):
+    """Feature a published comment (true) or stop (false)."""
+
+    featured = fields.Boolean(load_default=True)
+
+
+class ReportedIn(Schema):
+    """What to do with a reported comment: take it down (with a reason) or keep it and dismiss its reports."""
+
+    action = fields.String(required=True, validate=validate.OneOf(["unpublish", "dismiss"]))
+    reason = fields.String(validate=validate.OneOf(policy.REJECT_REASONS))
+    note = Text(max_chars=policy.NOTE_MAX_CHARS)
+
+
+BAN_DAYS = (1, 7, 30, 0)  # 0: for good
+
+
+class AuthorBanIn(Schema):
+    """Ban a comment's author on its site for a number of days (0: for good) and reject their pending comments."""
+
+    days = fields.Integer(required=True, validate=validate.OneOf(BAN_DAYS, error="Choose 1, 7 or 30 days, or 0 "
+                                                                               "(for good)."))
+    reason = Text(max_chars=200)
+
+
 class ModeratorIn(Schema):
     name = fields.String(required=True, validate=validate.Regexp(
         r"^[a-z0-9][a-z0-9_.-]{0,39}$", error="1-40 lowercase letters, digits, '.', '_' or '-'."))
@@ -467,3 +493,12 @@ class DeadLetterOut(Schema):
 
 class DeadLetterListOut(Schema):
     events = fields.List(fields.Nested(DeadLetterOut), required=True)
+
+
+def validated(schema: Schema, data: Any, message: str | None = None) -> dict[str, Any]:
+    """The one validation path of every command, JSON API and desk form alike: the schema's values, or
+    ValidationFailed (422) with a message per field."""
+    try:
+        return cast(dict[str, Any], schema.load(data))
+    except ValidationError as err:
+        raise ValidationFailed(message, fields=err.messages_dict) from None

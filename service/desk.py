@@ -28,13 +28,23 @@ from flask import (
     request,
     url_for,
 )
-from marshmallow import ValidationError
+from marshmallow import Schema, fields
 
 from moderation import audit, policy
-from moderation.errors import CommentNotFound, ModerationError, Unauthorized
+from moderation.errors import CommentNotFound, ModerationError, Unauthorized, ValidationFailed
 from moderation.review.bans import ban_site
-from moderation.review.desk import UNDO_SECONDS
-from moderation.schemas import BanIn
+from moderation.review.desk import UNDO_SECONDS, check_ids
+from moderation.schemas import (
+    BAN_DAYS,
+    AuthorBanIn,
+    BanIn,
+    BulkDecisionIn,
+    FeatureIn,
+    ModeratorIn,
+    ReportedIn,
+    ReversalIn,
+    validated,
+)
 from moderation.sessions import Session, Sessions
 from moderation.store.comments import VIEW_STATUSES, Comment, matching
 from service.errors import wants_json
@@ -130,6 +140,27 @@ def sent() -> Mapping[str, Any]:
     if not isinstance(data, dict):
         abort(400, "Send a JSON object.")
     return data
+
+
+def command(schema: Schema, *, drop: tuple[str, ...] = ()) -> tuple[str, dict[str, Any]]:
+    """The page's command (a form, or its script's JSON): the target comment's id, and the rest validated by the
+    same schema the JSON API uses, so a desk decision is checked by the API's rules. Empty fields (a form sends
+    every field) and the form's CSRF token are left out, list fields take every repeated value, and `drop` names
+    fields that belong to another button of the same form."""
+    data = sent()
+    target = str(data.get("id") or "")
+    given = {k: (data.getlist(k) if hasattr(data, "getlist") and isinstance(schema.fields.get(k), fields.List)
+                 else v) for k, v in data.items() if k not in ("id", "csrf", *drop) and v not in ("", None)}
+    try:
+        return target, validated(schema, given, "The desk sent what it cannot do.")
+    except ValidationFailed as err:  # the page shows the message: it names each field's problem
+        raise ValidationFailed(said(err), fields=err.fields) from None
+
+
+def said(err: ModerationError) -> str:
+    """An error as a page shows it: the message, then each field's problem."""
+    return "; ".join([err.message, *(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                                     for k, v in (err.fields or {}).items())])
 
 
 def listed_ids(value: Any) -> list[Any]:
@@ -369,9 +400,8 @@ def articles() -> Any:
 @signed_in()
 def feature() -> Any:
     """Feature a published comment, or stop featuring it (`f`)."""
-    data = sent()
-    comment = desk().feature(str(data.get("id") or ""), moderator=g.moderator,
-                             featured=str(data.get("featured", "true")).lower() in ("true", "1", "on"))
+    target, data = command(FeatureIn())
+    comment = desk().feature(target, moderator=g.moderator, featured=data["featured"])
     if request.is_json:
         return jsonify({"id": comment.id, "featured": comment.featured})
     return redirect(url_for("desk.queue", view="approved"))
@@ -381,19 +411,13 @@ def feature() -> Any:
 @signed_in()
 def reported() -> Any:
     """Deal with a reported comment: unpublish it (the site gets `comment.unpublished`) or dismiss its reports."""
-    data = sent()
-    comment = visible_comment(str(data.get("id") or ""))
-    action = data.get("action")
-    note = str(data.get("note") or "").strip()[:policy.NOTE_MAX_CHARS] or None
-    if action == "unpublish":
-        reason = data.get("reason")
-        if reason not in policy.REJECT_REASONS:
-            reason = reports().summaries([comment.id])[comment.id]["reject_as"]
-        comment = desk().unpublish(comment.id, moderator=g.moderator, reason=reason, note=note)
-    elif action == "dismiss":
-        reports().dismiss(comment, moderator=g.moderator)
+    target, data = command(ReportedIn())
+    comment = visible_comment(target)
+    if data["action"] == "unpublish":  # without a reason of the moderator's, the readers' most given one
+        reason = data.get("reason") or reports().summaries([comment.id])[comment.id]["reject_as"]
+        comment = desk().unpublish(comment.id, moderator=g.moderator, reason=reason, note=data.get("note"))
     else:
-        raise ModerationError("Unpublish the comment or dismiss its reports.")
+        reports().dismiss(comment, moderator=g.moderator)
     if request.is_json:
         return jsonify({"id": comment.id, "status": comment.status})
     return redirect(url_for("desk.queue", view="reported"))
@@ -412,10 +436,10 @@ def context(comment: Comment) -> dict[str, Any]:
     return {"c": comment, "thread": desk().thread(comment), "recent": desk().author_recent(comment),
             "history": desk().author_histories([comment], recent=0)[comment.id],
             "bans": bans().in_force(comment.author_email, comment.client_ip, comment.site),
-            "ban_days": BAN_DAYS}
+            "ban_days": BAN_CHOICES}
 
 
-BAN_DAYS = ((1, "1 day"), (7, "7 days"), (30, "30 days"), (0, "for good"))
+BAN_CHOICES = [(d, {0: "for good", 1: "1 day"}.get(d, f"{d} days")) for d in BAN_DAYS]
 
 
 @bp.get("/comments/<comment_id>")
@@ -441,13 +465,10 @@ def panel(comment_id: str) -> str:
 @signed_in()
 def ban_author() -> Any:
     """Ban a comment's author (by email, on its site) and reject their pending comments there: one action (`b`)."""
-    data = sent()
-    comment = visible_comment(str(data.get("id") or ""))
-    days = str(data.get("days") or 0)
-    if days not in {str(d) for d, _ in BAN_DAYS}:
-        raise ModerationError("Choose a ban of 1, 7 or 30 days, or for good.")
-    reason = str(data.get("reason") or "").strip()[:200] or None
-    until = int((datetime.now(UTC) + timedelta(days=int(days))).timestamp() * 1000) if days != "0" else None
+    target, data = command(AuthorBanIn())
+    comment = visible_comment(target)
+    days, reason = data["days"], data.get("reason")
+    until = int((datetime.now(UTC) + timedelta(days=days)).timestamp() * 1000) if days else None
     ban = bans().create(email=comment.author_email, ip=None, until_ms=until, reason=reason, actor=g.moderator.name,
                         site=comment.site)
     result = desk().reject_author_pending(comment, moderator=g.moderator, reason="abuse", note=reason)
@@ -506,19 +527,11 @@ def claim() -> Any:
 @signed_in()
 def decide() -> Any:
     """Approve or reject one or several comments (a form post, or a fetch from the keyboard shortcuts)."""
-    data = sent()
-    ids = data.getlist("ids") if hasattr(data, "getlist") else listed_ids(data.get("ids"))
-    action = data.get("action")
-    reason = data.get("reason") or None
-    note = str(data.get("note") or "").strip()[:policy.NOTE_MAX_CHARS] or None
-    if action not in ("approve", "reject") or not ids or len(ids) > 100:
-        abort(400, "Choose 1-100 comments and approve or reject.")
-    if action == "approve":
-        reason = None
-    elif reason not in policy.REJECT_REASONS:
-        reason = policy.DEFAULT_REJECT_REASON
-    results = desk().decide_many([str(i) for i in ids], action=action, reason=reason, note=note,
-                                 moderator=g.moderator)
+    # The queue's one form has Approve and Reject buttons beside one reason: the reason goes with Reject only.
+    approving = sent().get("action") == "approve"
+    _, data = command(BulkDecisionIn(), drop=("reason",) if approving else ())
+    results = desk().decide_many(check_ids(data["ids"]), action=data["action"], reason=data.get("reason"),
+                                 note=data.get("note"), moderator=g.moderator)
     if request.is_json:
         return jsonify({"results": results, "undo_seconds": UNDO_SECONDS})
     done = sum(1 for r in results if "status" in r)
@@ -530,8 +543,8 @@ def decide() -> Any:
 def reverse() -> Any:
     """Undo a decision from the desk (its 10-second undo, or a reversal later): the comment is pending again
     and on this moderator's desk."""
-    data = sent()
-    comment = desk().reverse(str(data.get("id") or ""), moderator=g.moderator, note=data.get("note") or None)
+    target, data = command(ReversalIn())
+    comment = desk().reverse(target, moderator=g.moderator, note=data.get("note"))
     if request.is_json:
         return jsonify({"id": comment.id, "status": comment.status})
     return redirect(url_for("desk.queue"))
@@ -549,13 +562,14 @@ def moderators() -> str:
             if request.form.get("revoke"):
                 accounts().revoke(request.form["revoke"], actor=g.moderator.name)
             else:
-                sites = [x.strip() for x in request.form.get("sites", "").split(",") if x.strip()] or None
-                moderator, token = accounts().create(request.form.get("name", ""), request.form.get("role", ""),
-                                                     actor=g.moderator.name, sites=sites,
-                                                     known_sites=settings().sites)
+                form = {k: v for k, v in request.form.items() if k in ("name", "role") and v}
+                sites = [x.strip() for x in request.form.get("sites", "").split(",") if x.strip()]
+                data = validated(ModeratorIn(), {**form, **({"sites": sites} if sites else {})})
+                moderator, token = accounts().create(data["name"], data["role"], actor=g.moderator.name,
+                                                     sites=data.get("sites"), known_sites=settings().sites)
                 created = {"name": moderator.name, "token": token}
         except ModerationError as err:
-            error = err.message if not err.fields else f"{err.message} {' '.join(map(str, err.fields.values()))}"
+            error = said(err)
     return page("moderators.html", moderators=accounts().all(), created=created, error=error)
 
 
@@ -572,16 +586,14 @@ def ban_list() -> str:
                 form = {k: v for k, v in request.form.items() if k in ("email", "ip", "until", "reason", "site") and v}
                 if "until" in form and len(form["until"]) == 16:  # <input type=datetime-local> has no zone
                     form["until"] += ":00+00:00"
-                data = BanIn().load(form)
+                data = validated(BanIn(), form)
                 until = data.get("until")
                 bans().create(email=data.get("email"), ip=str(data["ip"]) if data.get("ip") else None,
                               until_ms=int(until.timestamp() * 1000) if until else None,
                               reason=data.get("reason"), actor=g.moderator.name,
                               site=ban_site(g.moderator, data.get("site"), settings().sites))
-        except ValidationError as err:
-            error = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in err.messages_dict.items())
         except ModerationError as err:
-            error = err.message
+            error = said(err)
     return page("bans.html", bans=bans().all(sites=g.moderator.sites), error=error,
                 sites=my_sites())
 

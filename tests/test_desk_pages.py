@@ -353,7 +353,8 @@ def test_ban_and_reject_pending_in_one_action(client: FlaskClient, app: Any, wor
     panel = client.get(f"/moderate/comments/{ids[0]}/panel").get_data(as_text=True)
     assert f"Banned (email) until {r.json['ban']['until']}" in panel and "“<bdi>threats</bdi>”" in panel
     bad = client.post("/moderate/ban-author", json={"id": ids[0], "days": 3}, headers={"X-CSRF-Token": csrf})
-    assert bad.status_code == 400 and "1, 7 or 30 days" in bad.json["message"]
+    assert (bad.status_code, bad.json["error"]) == (422, "validation_failed")
+    assert "days: Choose 1, 7 or 30 days, or 0 (for good)." in bad.json["message"]
 
 
 def test_another_sites_comment_has_no_panel(client: FlaskClient, work: Any) -> None:
@@ -448,3 +449,20 @@ def test_odd_json_from_the_page_is_a_4xx_never_a_500(client: FlaskClient, path: 
     r = client.post(path, json=body, headers={"X-CSRF-Token": csrf})
     assert 400 <= r.status_code < 500, (path, body, r.status_code, r.data[:200])
     assert r.is_json and "message" in r.json
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/v1/moderation/decisions", {"action": "reject", "reason": "rude", "ids": ["x"]}, "reason"),
+    ("/v1/moderation/decisions", {"action": "approve", "note": "n" * 2001, "ids": ["x"]}, "note"),
+    ("/v1/moderation/decisions", {"action": "approve", "ids": [f"c{i}" for i in range(101)]}, "ids"),
+    ("/v1/moderation/decisions", {"action": "publish", "ids": ["x"]}, "action"),
+])
+def test_the_desk_and_the_api_refuse_a_decision_by_the_same_rules(client: FlaskClient, path: str,
+                                                                   body: dict[str, Any], field: str) -> None:
+    api = client.post(path, json=body, headers=ADMIN_HEADERS)
+    csrf = sign_in(client)
+    from_page = client.post("/moderate/decide", json=body, headers={"X-CSRF-Token": csrf})
+    form = client.post("/moderate/decide", data={**body, "csrf": csrf})
+    assert api.status_code == from_page.status_code == form.status_code == 422
+    assert api.json["fields"][field] == from_page.json["fields"][field]
+    assert f"{field}: {api.json['fields'][field][0]}" in form.get_data(as_text=True)
