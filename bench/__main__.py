@@ -31,10 +31,10 @@ def main() -> int:
     rows: list[tuple[str, str, str, float]] = []
 
     got = intake.run()
-    rows.append(("intake, comments/s (gunicorn 2 gevent workers)", f"{got['ours']['per_second']:.0f}",  # type: ignore[index]
-                 f"{got['bare']['per_second']:.0f} bare Flask", float(got["ratio"])))  # type: ignore[index,arg-type]
-    rows.append(("intake floor: policy load + 1 Redis trip", f"{got['floor']['per_second']:.0f}",  # type: ignore[index]
-                 f"{got['bare']['per_second']:.0f} bare Flask", float(got["floor_ratio"])))  # type: ignore[index,arg-type]
+    rows.append(("intake, comments/s (gunicorn 2 gevent workers)", f"{got['ours']['per_second']:.0f}",  # type: ignore[index]  # each benchmark's result is JSON-shaped
+                 f"{got['bare']['per_second']:.0f} bare Flask", float(got["ratio"])))  # type: ignore[index,arg-type]  # each benchmark's result is JSON-shaped
+    rows.append(("intake floor: policy load + 1 Redis trip", f"{got['floor']['per_second']:.0f}",  # type: ignore[index]  # each benchmark's result is JSON-shaped
+                 f"{got['bare']['per_second']:.0f} bare Flask", float(got["floor_ratio"])))  # type: ignore[index,arg-type]  # each benchmark's result is JSON-shaped
     burst_got = burst.run()
     share = float(burst_got["answered_within_1s"])
     rows.append((f"burst at {burst_got['factor']:.0f}x sustainable, answered <= 1 s", f"{share:.0%}",
@@ -49,11 +49,11 @@ def main() -> int:
     speed = screening_speed.run()
     for r in speed:
         rows.append((f"screening cost, 1500 chars, {r['language']}", f"{r['ours_us']:.0f} us",
-                     f"{r['better_profanity_ms']:.0f} ms better-profanity", float(r["ratio"])))  # type: ignore[arg-type]
+                     f"{r['better_profanity_ms']:.0f} ms better-profanity", float(r["ratio"])))  # type: ignore[arg-type]  # each benchmark's result is JSON-shaped
         if "alt_ratio" in r:
             rows.append((f"screening cost, 1500 chars, {r['language']}", f"{r['ours_us']:.0f} us",
                          f"{r['alt_profanity_check_ms']:.2f} ms alt-profanity-check",
-                         float(r["alt_ratio"])))  # type: ignore[arg-type]
+                         float(r["alt_ratio"])))  # type: ignore[arg-type]  # each benchmark's result is JSON-shaped
     memory = model_memory.run()
     rows.append(("worker peak memory, models loaded, MB", f"{memory['with_mb']:.0f}",
                  f"{memory['without_mb']:.0f} MB word list only", memory["with_mb"] / memory["without_mb"]))
@@ -72,11 +72,11 @@ def main() -> int:
     print(f"{'measure':<{width}}  {'ours':>12}  {'baseline (same run)':>34}  {'ratio':>8}")
     for name, ours_v, base_v, ratio in rows:
         print(f"{name:<{width}}  {ours_v:>12}  {base_v:>34}  {ratio:>8.2f}")
-    split = {name: got[name]["cpu_us_per_request"] for name in ("ours", "floor", "bare")}  # type: ignore[index]
+    split = {name: got[name]["cpu_us_per_request"] for name in ("ours", "floor", "bare")}  # type: ignore[index]  # each benchmark's result is JSON-shaped
     print("\nintake, CPU per comment in us (medians), ours / floor / bare Flask: " + ", ".join(
         f"{label} {split['ours'][part]:.0f} / {split['floor'][part]:.0f} / {split['bare'][part]:.0f}"
         for part, label in (("api", "API processes"), ("redis", "Redis"), ("load", "load generator"))))
-    print(f"intake, ours against the floor: {float(got['ratio']) / float(got['floor_ratio']):.2f} "  # type: ignore[arg-type]
+    print(f"intake, ours against the floor: {float(got['ratio']) / float(got['floor_ratio']):.2f} "  # type: ignore[arg-type]  # each benchmark's result is JSON-shaped
           "(what signatures, limits, bans, idempotency, the RQ job record and logging cost)")
     checked, missed = parity.check()
     print(f"\nbetter-profanity's own list with its character variants: {checked} spellings it catches, "

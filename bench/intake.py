@@ -146,11 +146,11 @@ def run(n: int = 2000, threads: int = 8, seconds: float = 60, rounds: int = 5) -
                     before = ([_cpu_seconds(p) for p in tree], _cpu_seconds(redis_pid), _children_cpu())
                     got = _load(ports[name], bodies, n, threads, seconds)
                     after = ([_cpu_seconds(p) for p in tree], _cpu_seconds(redis_pid), _children_cpu())
-                    codes: dict[str, int] = got["codes"]  # type: ignore[assignment]
+                    codes: dict[str, int] = got["codes"]  # type: ignore[assignment]  # JSON read back from the benchmark's subprocess
                     if set(codes) != {"202"}:
                         raise RuntimeError(f"{name} answered {codes}: only 202s count as accepted comments")
                     done = sum(codes.values())
-                    rates[name].append(done / float(got["seconds"]))  # type: ignore[arg-type]
+                    rates[name].append(done / float(got["seconds"]))  # type: ignore[arg-type]  # JSON read back from the benchmark's subprocess
                     cpu[name]["api"].append((sum(after[0]) - sum(before[0])) / done * 1e6)
                     cpu[name]["redis"].append((after[1] - before[1]) / done * 1e6)
                     cpu[name]["load"].append((after[2] - before[2]) / done * 1e6)

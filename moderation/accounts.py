@@ -65,12 +65,12 @@ class Accounts:
         if name:
             record = self.redis.hget(MODERATORS, name)
             if record:
-                return Moderator.from_record(json.loads(record))  # type: ignore[arg-type]
+                return Moderator.from_record(json.loads(record))
         raise Unauthorized("The bearer token is not valid.")
 
     def get(self, name: str) -> Moderator | None:
         record = self.redis.hget(MODERATORS, name)
-        return Moderator.from_record(json.loads(record)) if record else None  # type: ignore[arg-type]
+        return Moderator.from_record(json.loads(record)) if record else None
 
     def create(self, name: str, role: str, *, actor: str, sites: list[str] | None = None,
                known_sites: Any = None) -> tuple[Moderator, str]:

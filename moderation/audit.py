@@ -52,7 +52,7 @@ def read(redis: Redis, *, comment_id: str | None = None, actor: str | None = Non
     key = stream_key(comment_id, actor)
     top = f"({before}" if before else "+"
     try:
-        rows: list[tuple[str, dict[str, str]]] = redis.xrevrange(key, max=top, min="-", count=limit + 1)  # type: ignore
+        rows: list[tuple[str, dict[str, str]]] = redis.xrevrange(key, max=top, min="-", count=limit + 1)  # type: ignore[assignment]  # redis-py types each reply as sync-or-async
     except ResponseError:  # a cursor that names no entry after the stream's start, such as 0-0
         raise ValidationFailed("A query parameter is not valid.",
                                fields={"cursor": ["Not a cursor this API returned."]}) from None

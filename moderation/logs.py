@@ -43,7 +43,7 @@ def current_request_id() -> str | None:
     except Exception:  # noqa: BLE001 - logging must never fail
         job = None
     if job is not None:
-        return job.meta.get("request_id")  # type: ignore[no-any-return]
+        return job.meta.get("request_id")
     return _request_id.get()
 
 

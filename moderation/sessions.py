@@ -48,7 +48,7 @@ class Sessions:
         raw = self.redis.get(session_key(sid))
         if not raw:
             return None
-        record = json.loads(raw)  # type: ignore[arg-type]
+        record = json.loads(raw)
         if not self._token_still_valid(record["name"], record["token_hash"]):
             self.close(sid)
             return None

@@ -35,11 +35,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # Behind a TLS-terminating proxy: believe its X-Forwarded-Proto, so desk cookies are Secure.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]  # wrapping wsgi_app is Flask's documented middleware hook
     extensions.init_app(app)
     requestlog.init_app(app)
     # Outermost: a request that waited its whole deadline already is refused before anything is done for it.
-    app.wsgi_app = Shed(app.wsgi_app, settings.intake_deadline)  # type: ignore[method-assign]
+    app.wsgi_app = Shed(app.wsgi_app, settings.intake_deadline)  # type: ignore[method-assign]  # wrapping wsgi_app is Flask's documented middleware hook
     errors.init_app(app)
     for bp in (intake.bp, public.bp, review.bp, ops.bp, desk.bp, analyze.bp):
         app.register_blueprint(bp)

@@ -36,6 +36,6 @@ def require(role: str) -> Callable[[F], F]:
             g.moderator = moderator
             return view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature, which mypy cannot see
 
     return decorate

@@ -127,7 +127,7 @@ def signed_in(role: str = "moderator") -> Callable[[F], F]:
             g.moderator = session.moderator
             return view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature, which mypy cannot see
 
     return decorate
 

@@ -13,6 +13,6 @@ from moderation.errors import ValidationFailed
 def load_query(schema: Schema, args: Mapping[str, Any]) -> dict[str, Any]:
     """Validate query parameters; unknown ones (cache busters) are ignored."""
     try:
-        return schema.load(dict(args), unknown=EXCLUDE)  # type: ignore[no-any-return]
+        return schema.load(dict(args), unknown=EXCLUDE)
     except ValidationError as err:
         raise ValidationFailed("A query parameter is not valid.", fields=err.messages_dict) from None

@@ -44,4 +44,4 @@ class RequestLog:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = RequestLog(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = RequestLog(app.wsgi_app)  # type: ignore[method-assign]  # wrapping wsgi_app is Flask's documented middleware hook

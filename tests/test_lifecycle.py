@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
 from redis import Redis
@@ -9,11 +11,11 @@ from redis import Redis
 from tests.conftest import ADMIN_HEADERS, payload, submit
 
 
-def _all_text(response) -> str:  # type: ignore[no-untyped-def]
+def _all_text(response: Any) -> str:
     return response.get_data(as_text=True)
 
 
-def test_a_comment_goes_from_article_page_to_publication(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_a_comment_goes_from_article_page_to_publication(client: FlaskClient, work: Any) -> None:
     r = submit(client, payload("What a shitty decision, details at www.example-spam.com"))
     assert r.status_code == 202
     cid = r.json["id"]
@@ -31,11 +33,10 @@ def test_a_comment_goes_from_article_page_to_publication(client: FlaskClient, wo
     assert detail["author"]["email"] == "layla@example.com"
     codes = {f["code"]: f for f in detail["flags"]}
     assert set(codes) == {"profanity", "link", "new_author"}
-    body = detail["body"]
-    for flag in codes.values():
-        for ev in flag["evidence"]:
-            assert body[ev["start"]:ev["end"]] == ev["text"]
-    assert codes["link"]["evidence"][0]["text"] == "www.example-spam.com"
+    # Evidence is what the reader wrote, where they wrote it: the desk highlights these spans of the body.
+    spans = {code: [(ev["start"], ev["end"], ev["text"]) for ev in f["evidence"]] for code, f in codes.items()}
+    assert spans["profanity"] == [(7, 13, "shitty")]
+    assert spans["link"] == [(35, 55, "www.example-spam.com")]
     assert detail["risk"] > 0
 
     # Nothing is public before a moderator decides.
@@ -56,7 +57,7 @@ def test_a_comment_goes_from_article_page_to_publication(client: FlaskClient, wo
     assert client.get(f"/v1/sites/demo/comments/{cid}").json["decided_at"]
 
 
-def test_rejected_comments_never_appear_publicly(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_rejected_comments_never_appear_publicly(client: FlaskClient, work: Any) -> None:
     ids = [submit(client, payload(f"Comment number {i}")).json["id"] for i in range(3)]
     work()
     client.post(f"/v1/moderation/comments/{ids[0]}/decision", headers=ADMIN_HEADERS, json={"action": "approve"})
@@ -71,14 +72,14 @@ def test_rejected_comments_never_appear_publicly(client: FlaskClient, work) -> N
     assert queue == [ids[2]]
 
 
-def test_a_reject_without_reason_is_recorded_as_other(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_a_reject_without_reason_is_recorded_as_other(client: FlaskClient, work: Any) -> None:
     cid = submit(client).json["id"]
     work()
     r = client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS, json={"action": "reject"})
     assert r.json["decision"]["reason"] == "other"
 
 
-def test_no_personal_data_in_any_public_response(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_no_personal_data_in_any_public_response(client: FlaskClient, work: Any) -> None:
     r = submit(client, payload("تعليق مفيد عن المقال", author={"name": "سارة", "email": "sara.secret@example.org"},
                                client={"ip": "198.51.100.23", "user_agent": "Agent/7"}))
     cid = r.json["id"]
@@ -95,7 +96,7 @@ def test_no_personal_data_in_any_public_response(client: FlaskClient, work) -> N
     assert listed["language"] == "ar"
 
 
-def test_queue_orders_by_risk_then_age_and_pages_without_gaps(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_queue_orders_by_risk_then_age_and_pages_without_gaps(client: FlaskClient, work: Any) -> None:
     def by(i: int) -> dict[str, str]:
         return {"name": f"Reader {i}", "email": f"reader{i}@example.com"}
 
@@ -115,7 +116,7 @@ def test_queue_orders_by_risk_then_age_and_pages_without_gaps(client: FlaskClien
     assert seen == [rude, linky, *clean]
 
 
-def test_queue_filters_by_site_article_and_flag(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_queue_filters_by_site_article_and_flag(client: FlaskClient, work: Any) -> None:
     a = submit(client, payload("plain words")).json["id"]
     b = submit(client, payload("go to www.spam.com", article={"id": "other-article", "url": "https://n.example/o"})).json["id"]
     from tests.conftest import OTHER_SECRET
@@ -133,7 +134,7 @@ def test_queue_filters_by_site_article_and_flag(client: FlaskClient, work) -> No
     assert ids("site=demo&article_id=article-1&flag=link") == []
 
 
-def test_public_list_pages_oldest_or_newest_first(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_public_list_pages_oldest_or_newest_first(client: FlaskClient, work: Any) -> None:
     # Ids start with the creation time, so their order is the order written (ties in one ms by id).
     ids = sorted(submit(client, payload(f"Comment {i}")).json["id"] for i in range(5))
     work()
@@ -152,7 +153,7 @@ def test_public_list_pages_oldest_or_newest_first(client: FlaskClient, work) -> 
     assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 5}
 
 
-def test_a_reply_names_its_parent(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_a_reply_names_its_parent(client: FlaskClient, work: Any) -> None:
     parent = submit(client).json["id"]
     reply = submit(client, payload("I agree", parent_id=parent))
     assert reply.status_code == 202
@@ -191,8 +192,8 @@ def test_every_text_field_is_stored_exactly_as_accepted(client: FlaskClient, red
 
 @pytest.mark.parametrize("words", ["The council's plan for the northern districts deserves a closer look ",
                                    "خطة المجلس للأحياء الشمالية تستحق نظرة أقرب "])
-def test_a_full_length_comment_and_its_job_are_stored_compactly(client: FlaskClient, redis: Redis,  # type: ignore[no-untyped-def]
-                                                                 work, words: str) -> None:
+def test_a_full_length_comment_and_its_job_are_stored_compactly(client: FlaskClient, redis: Redis,
+                                                                 work: Any, words: str) -> None:
     # Our own Redis keeps hashes with values up to 4 KB as listpacks (redisproc.TUNING): about a third less memory
     # per comment than Redis's default of 64 bytes, which turns a comment's hash into a hash table.
     body = (words * 40)[:1500]

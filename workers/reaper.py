@@ -38,7 +38,7 @@ def requeue_lost(conn: Redis, *, older_than_seconds: float, limit: int = 500, ev
         return []
     text = text_twin(conn)
     cutoff = int((time.time() - older_than_seconds) * 1000)
-    stale: list[str] = text.zrangebyscore(RECEIVED, "-inf", cutoff, start=0, num=limit)  # type: ignore[assignment]
+    stale: list[str] = text.zrangebyscore(RECEIVED, "-inf", cutoff, start=0, num=limit)  # type: ignore[assignment]  # redis-py types each reply as sync-or-async
     if not stale:
         return []
     queue = Queue(queues.SCREENING_QUEUE, connection=conn)

@@ -56,7 +56,7 @@ class _Screening:
 
     def heartbeat(self, *args: Any, **kwargs: Any) -> None:
         """RQ's heartbeat, and a touch of MODERATION_WORKER_HEARTBEAT_FILE for a container's healthcheck."""
-        super().heartbeat(*args, **kwargs)  # type: ignore[misc]
+        super().heartbeat(*args, **kwargs)  # type: ignore[misc]  # a mixin: RQ's worker class is the next base, unknown to mypy here
         beat = current().worker_heartbeat_file
         if beat:
             Path(beat).touch()
@@ -65,21 +65,21 @@ class _Screening:
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
-        super().request_stop(signum, frame)  # type: ignore[misc]
+        super().request_stop(signum, frame)  # type: ignore[misc]  # a mixin: RQ's worker class is the next base, unknown to mypy here
 
     def request_force_stop(self, signum: int, frame: FrameType | None) -> None:
         """A second stop signal: stop now, whenever it comes. RQ ignores one within a second of the first (meant
         for its worker pool, which we do not use), and fails the job it interrupts; ColdShutdown has the job's
         failure callback retry it instead."""
-        self.log.warning("Worker %s: cold shut down", self.name)  # type: ignore[attr-defined]
+        self.log.warning("Worker %s: cold shut down", self.name)  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
         if getattr(self, "horse_pid", 0):
-            self.kill_horse()  # type: ignore[attr-defined]
-            self.wait_for_horse()  # type: ignore[attr-defined]
+            self.kill_horse()  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
+            self.wait_for_horse()  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
         raise ColdShutdown()
 
     def clean_registries(self) -> None:
-        super().clean_registries()  # type: ignore[misc]
-        requeue_lost(self.connection, older_than_seconds=screen_timeout(),  # type: ignore[attr-defined]
+        super().clean_registries()  # type: ignore[misc]  # a mixin: RQ's worker class is the next base, unknown to mypy here
+        requeue_lost(self.connection, older_than_seconds=screen_timeout(),  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
                      every_seconds=max(1, maintenance_seconds() - 1))
 
 

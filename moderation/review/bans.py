@@ -76,7 +76,7 @@ class Bans:
     def lift(self, bid: str, *, actor: str, sites: tuple[str, ...] | None = None) -> None:
         """End a ban now; the audit log says who lifted it. With `sites`, only a ban on one of them."""
         raw = self.redis.get(ban_key(bid))
-        site = json.loads(raw).get("site") if raw else None  # type: ignore[arg-type]
+        site = json.loads(raw).get("site") if raw else None
         if not raw or (sites is not None and site not in sites):
             raise NotFound(f"No ban {bid!r} is in force.")
         with self.redis.pipeline() as pipe:
@@ -88,7 +88,7 @@ class Bans:
     def all(self, sites: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """Bans in force (with `sites`, those on one of them); expired ones are dropped from the index as they
         are met."""
-        ids: list[str] = sorted(self.redis.smembers(INDEX))  # type: ignore[arg-type]
+        ids: list[str] = sorted(self.redis.smembers(INDEX))  # type: ignore[arg-type]  # redis-py types each reply as sync-or-async
         records = self.redis.mget([ban_key(b) for b in ids]) if ids else []
         expired = [b for b, r in zip(ids, records, strict=True) if r is None]
         if expired:

@@ -225,7 +225,7 @@ class Desk:
                         raise CommentNotFound()
                     if comment.status != policy.PENDING_REVIEW:
                         raise NotPending(f"The comment is {comment.status}, not pending review.")
-                    holder: str | None = pipe.get(lease_key(comment_id))  # type: ignore[assignment]
+                    holder: str | None = pipe.get(lease_key(comment_id))  # type: ignore[assignment]  # redis-py types each reply as sync-or-async
                     if holder and holder != moderator.name and not moderator.is_admin:
                         raise Conflict(f"The comment is claimed by {holder}.", fields={"claimed_by": holder})
                     decided = now_ms()
@@ -559,7 +559,7 @@ class Desk:
             found = pipe.execute()
         depth = [(m, int(found[2 * i]) if found[2 * i] is not None else None) for i, m in enumerate(span)]
         decisions = [(m, int(found[2 * i + 1] or 0)) for i, m in enumerate(span)]
-        return {"depth": depth, "decisions": decisions}  # type: ignore[dict-item]
+        return {"depth": depth, "decisions": decisions}  # type: ignore[dict-item]  # the two series differ in their value's type; the caller reads each by name
 
 
 def _published(comment: Comment, refusal: str) -> None:

@@ -176,7 +176,7 @@ class Matcher:
             if found is _UNSEEN:
                 found = self._remember(token)
             if found is not None:
-                hits[token] = found  # type: ignore[assignment]
+                hits[token] = found  # type: ignore[assignment]  # _UNSEEN is a sentinel object, ruled out just above
         found_spans: list[tuple[int, int, Entry]] = []
         for token, (entry, lead, trail) in hits.items():
             found_spans += [(s + lead, e - trail, entry) for s, e in _occurrences(skel, token)]

@@ -129,7 +129,7 @@ def task_rows(task: Task, data: Path, exclude: set[str], extra: Sequence[Path] =
     return rows
 
 
-def matrix(texts: Sequence[str]):  # type: ignore[no-untyped-def]  # scipy has no type stubs
+def matrix(texts: Sequence[str]) -> Any:  # a scipy CSR matrix (scipy has no type stubs)
     """The texts' hashed features as a CSR matrix, each row scaled as the scorer scales it."""
     from scipy.sparse import csr_matrix
 

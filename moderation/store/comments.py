@@ -578,7 +578,7 @@ class CommentStore:
         h = self.redis.hgetall(comment_key(comment_id))
         if not h:
             raise CommentNotFound()
-        return Comment.from_hash(h)  # type: ignore[arg-type]
+        return Comment.from_hash(h)  # type: ignore[arg-type]  # redis-py types each reply as sync-or-async
 
     def get_many(self, ids: Iterable[str]) -> list[Comment]:
         """The comments that still exist, in the order asked."""
@@ -605,11 +605,11 @@ class CommentStore:
             rows: list[tuple[str, float]]
             if reverse:
                 top = f"{after[0]}" if after else "+inf"
-                rows = self.redis.zrevrangebyscore(key, top, "-inf", start=0, num=batch, withscores=True)  # type: ignore[assignment]
+                rows = self.redis.zrevrangebyscore(key, top, "-inf", start=0, num=batch, withscores=True)  # type: ignore[assignment]  # redis-py types each reply as sync-or-async
                 fresh = [(m, s) for m, s in rows if not after or (s, m) < after]
             else:
                 low = f"{after[0]}" if after else "-inf"
-                rows = self.redis.zrangebyscore(key, low, "+inf", start=0, num=batch, withscores=True)  # type: ignore[assignment]
+                rows = self.redis.zrangebyscore(key, low, "+inf", start=0, num=batch, withscores=True)  # type: ignore[assignment]  # redis-py types each reply as sync-or-async
                 fresh = [(m, s) for m, s in rows if not after or (s, m) > after]
             if not fresh:
                 if len(rows) < batch:
@@ -714,7 +714,7 @@ class CommentStore:
                     h = pipe.hgetall(key)
                     if not h:
                         raise CommentNotFound(f"Comment {comment_id} does not exist.")
-                    comment = Comment.from_hash(h)  # type: ignore[arg-type]
+                    comment = Comment.from_hash(h)  # type: ignore[arg-type]  # redis-py types each reply as sync-or-async
                     if comment.status != policy.RECEIVED:
                         return False
                     comment.flags, comment.risk = flags, risk

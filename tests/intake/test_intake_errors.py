@@ -14,15 +14,15 @@ from moderation.signing import sign
 from tests.conftest import ADMIN_HEADERS, OTHER_SECRET, SECRET, payload, submit
 
 
-def assert_error(response, status: int, code: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.json["error"] == code
     assert response.json["message"]
-    return response.json  # type: ignore[no-any-return]
+    return response.json
 
 
 @pytest.fixture(autouse=True)
-def nothing_stored_on_error(redis: Redis):  # type: ignore[no-untyped-def]
+def nothing_stored_on_error(redis: Redis) -> Any:
     """After each test here no comment and no job may be left: an error adds nothing.
 
     The few tests that store a comment on purpose clear Redis when done.
@@ -143,8 +143,8 @@ def test_bad_idempotency_key_is_400(client: FlaskClient) -> None:
     assert_error(submit(client, idempotency_key="x" * 300), 400, "invalid_header")
 
 
-def _fields(response) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    return assert_error(response, 422, "validation_failed")["fields"]  # type: ignore[no-any-return]
+def _fields(response: Any) -> dict[str, Any]:
+    return assert_error(response, 422, "validation_failed")["fields"]
 
 
 @pytest.mark.parametrize("field", ["article", "author", "body"])
@@ -197,7 +197,7 @@ def test_unknown_fields_are_refused(client: FlaskClient) -> None:
 
 @pytest.mark.parametrize("value", [1, None, ["a"], {"x": 1}])
 def test_wrong_types_are_422(client: FlaskClient, value: object) -> None:
-    assert "body" in _fields(submit(client, payload(body=value)))  # type: ignore[arg-type]
+    assert "body" in _fields(submit(client, payload(body=value)))  # type: ignore[arg-type]  # the test sends what payload() does not allow
 
 
 def test_a_json_array_is_422_not_500(client: FlaskClient) -> None:

@@ -148,7 +148,7 @@ def test_after_the_last_try_the_event_is_dead_and_ops_can_replay_it(client: Flas
     decide(client, cid)
 
     def dead() -> list[dict[str, Any]]:
-        return client.get("/v1/moderation/webhooks/dead", headers=ADMIN_HEADERS).json["events"]  # type: ignore
+        return client.get("/v1/moderation/webhooks/dead", headers=ADMIN_HEADERS).json["events"]
 
     work_until(redis_server, lambda: bool(dead()))
     [event] = dead()
@@ -196,8 +196,8 @@ def test_reversal_tells_the_site_to_unpublish(client: FlaskClient, site: Site, r
 
 def test_unpublishing_a_reported_comment_tells_the_site(client: FlaskClient, site: Site,
                                                         redis_server: RedisServer) -> None:
-    from tests.test_desk_pages import sign_in
-    from tests.test_reports import report
+    from tests.review.test_desk_pages import sign_in
+    from tests.review.test_reports import report
 
     cid = pending_comment(client, redis_server, "hello")
     decide(client, cid)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from redis import Redis
 
 from moderation import sitepolicy
 from moderation.screening.screener import screener_for
@@ -148,7 +149,7 @@ def _flags(client: FlaskClient, cid: str) -> dict[str, Any]:
     return {f["code"]: f for f in detail["flags"]}
 
 
-def test_site_policy_changes_screening_without_code(site_policy: FlaskClient, redis, work) -> None:  # type: ignore[no-untyped-def]
+def test_site_policy_changes_screening_without_code(site_policy: FlaskClient, redis: Redis, work: Any) -> None:
     client = site_policy
     body = "clickbait by an idiot bastard, crap, see https://news.example/a and spam.com"
     demo = submit(client, payload(body, author={"name": "A", "email": "a@example.com"})).json["id"]
@@ -163,7 +164,7 @@ def test_site_policy_changes_screening_without_code(site_policy: FlaskClient, re
     assert [e["text"] for e in o["link"]["evidence"]] == ["https://news.example/a", "spam.com"]
 
 
-def test_site_thresholds_reach_the_intake(site_policy: FlaskClient, redis) -> None:  # type: ignore[no-untyped-def]
+def test_site_thresholds_reach_the_intake(site_policy: FlaskClient, redis: Redis) -> None:
     client = site_policy
     who = {"name": "B", "email": "b@example.com"}
     assert [submit(client, payload(f"c{i}", author=who)).status_code for i in range(3)] == [202, 202, 429]

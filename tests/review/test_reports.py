@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 from moderation.signing import sign
 from tests.conftest import ADMIN_HEADERS, SECRET, payload, submit
 from tests.redis_server import free_port
-from tests.test_desk_pages import sign_in
+from tests.review.test_desk_pages import sign_in
 
 
 def report(client: FlaskClient, cid: str, reporter: str, reason: str, *, site: str = "demo",

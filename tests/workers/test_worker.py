@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -19,10 +20,10 @@ from tests.redis_server import RedisServer
 
 
 def _status(client: FlaskClient, cid: str) -> str:
-    return client.get(f"/v1/sites/demo/comments/{cid}").json["status"]  # type: ignore[no-any-return]
+    return client.get(f"/v1/sites/demo/comments/{cid}").json["status"]
 
 
-def test_running_the_job_twice_leaves_one_queue_entry(client: FlaskClient, redis: Redis, work,  # type: ignore[no-untyped-def]
+def test_running_the_job_twice_leaves_one_queue_entry(client: FlaskClient, redis: Redis, work: Any,
                                                      redis_server: RedisServer) -> None:
     cid = submit(client, payload("go to www.spam.com")).json["id"]
     work()
@@ -39,13 +40,13 @@ def test_running_the_job_twice_leaves_one_queue_entry(client: FlaskClient, redis
     assert redis.hget("mod:metrics:screening", "count") == "1"
 
 
-def test_a_transient_redis_fault_is_retried(client: FlaskClient, redis: Redis, work,  # type: ignore[no-untyped-def]
+def test_a_transient_redis_fault_is_retried(client: FlaskClient, redis: Redis, work: Any,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     cid = submit(client).json["id"]
     real = CommentStore.record_screening
     calls = {"n": 0}
 
-    def flaky(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def flaky(self, *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RedisConnectionError("connection reset by peer")
@@ -61,13 +62,13 @@ def test_a_transient_redis_fault_is_retried(client: FlaskClient, redis: Redis, w
     assert FailedJobRegistry(queues.SCREENING_QUEUE, connection=redis).count == 0
 
 
-def test_a_bug_is_not_retried_and_lands_in_the_failed_registry(client: FlaskClient, redis: Redis, work,  # type: ignore[no-untyped-def]
+def test_a_bug_is_not_retried_and_lands_in_the_failed_registry(client: FlaskClient, redis: Redis, work: Any,
                                                                monkeypatch: pytest.MonkeyPatch,
                                                                redis_server: RedisServer) -> None:
     cid = submit(client).json["id"]
     calls = {"n": 0}
 
-    def broken(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(self, *args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         raise ValueError("a bug, not a blip")
 
@@ -86,14 +87,14 @@ def test_a_bug_is_not_retried_and_lands_in_the_failed_registry(client: FlaskClie
     assert _status(client, cid) == "pending_review"
 
 
-def test_screening_a_deleted_comment_fails_visibly(redis: Redis, redis_server: RedisServer, work) -> None:  # type: ignore[no-untyped-def]
+def test_screening_a_deleted_comment_fails_visibly(redis: Redis, redis_server: RedisServer, work: Any) -> None:
     conn = rq_connection(redis_server.url)
     queues.enqueue_screening(queues.screening_queue(conn), "nosuchcomment")
     work()
     assert FailedJobRegistry(queues.SCREENING_QUEUE, connection=conn).get_job_ids() == ["screen-nosuchcomment"]
 
 
-def test_a_comment_whose_job_vanished_is_screened_again(client: FlaskClient, redis: Redis, work,  # type: ignore[no-untyped-def]
+def test_a_comment_whose_job_vanished_is_screened_again(client: FlaskClient, redis: Redis, work: Any,
                                                         redis_server: RedisServer) -> None:
     from workers.reaper import requeue_lost
 

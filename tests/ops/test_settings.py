@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from moderation.settings import ConfigError, Settings
 from service import create_app
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
+from tests.redis_server import RedisServer
 
 
 def test_the_environment_is_read_in_one_module() -> None:
@@ -52,7 +51,7 @@ def test_a_bad_value_names_its_variable(name: str, value: str, says: str) -> Non
     assert name in str(err.value) and says in str(err.value)
 
 
-def test_the_app_takes_its_settings_from_the_loader(redis_server) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_takes_its_settings_from_the_loader(redis_server: RedisServer) -> None:
     app = create_app({"REDIS_URL": redis_server.url, "LEASE_SECONDS": 7, "SITES": {"demo": "s"}, "TESTING": True})
     settings = app.extensions["moderation.settings"]
     assert (settings.lease_seconds, settings.site_secrets, app.config["TESTING"]) == (7, {"demo": ("s",)}, True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -18,7 +20,7 @@ def test_without_a_valid_bearer_token_is_401(client: FlaskClient, url: str, head
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_decision_without_token_is_401_and_changes_nothing(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_decision_without_token_is_401_and_changes_nothing(client: FlaskClient, work: Any) -> None:
     cid = submit(client).json["id"]
     work()
     r = client.post(f"/v1/moderation/comments/{cid}/decision", json={"action": "approve"})
@@ -39,7 +41,7 @@ def test_status_of_a_comment_from_another_site_is_404(client: FlaskClient) -> No
     assert client.get(f"/v1/sites/nosuch/comments/{cid}").json["error"] == "unknown_site"
 
 
-def test_deciding_a_decided_comment_is_409(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_deciding_a_decided_comment_is_409(client: FlaskClient, work: Any) -> None:
     cid = submit(client).json["id"]
     work()
     ok = client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS, json={"action": "approve"})
@@ -65,7 +67,7 @@ def test_deciding_an_unscreened_comment_is_409(client: FlaskClient) -> None:
     ({"action": "reject", "note": "x" * 2001}, "note"),
     ({"action": "approve", "extra": 1}, "extra"),
 ])
-def test_invalid_decision_is_422(client: FlaskClient, work, body: dict, field: str) -> None:  # type: ignore[no-untyped-def,type-arg]
+def test_invalid_decision_is_422(client: FlaskClient, work: Any, body: dict[str, Any], field: str) -> None:
     cid = submit(client).json["id"]
     work()
     r = client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS, json=body)
@@ -101,7 +103,7 @@ def test_public_endpoints_of_unknown_site_are_404(client: FlaskClient) -> None:
     assert client.get("/v1/sites/nosuch/articles/a/comments/count").status_code == 404
 
 
-def test_detail_shows_everything_a_moderator_needs(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_detail_shows_everything_a_moderator_needs(client: FlaskClient, work: Any) -> None:
     cid = submit(client, payload("Call me at www.example.com", language="en")).json["id"]
     work()
     d = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json

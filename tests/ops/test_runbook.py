@@ -85,7 +85,7 @@ def test_the_delivery_worker_command_delivers_events_and_signs_with_the_current_
     """The rotation procedure: after `demo:NEW|OLD` and a restart of the API and the delivery workers, events are
     signed with NEW."""
     from moderation.signing import verify
-    from tests.test_callbacks import Site
+    from tests.notify.test_callbacks import Site
 
     server, env = ops_env
     site = Site([])

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from _pytest.monkeypatch import MonkeyPatch
+from flask import Flask
 from flask.testing import FlaskClient
+from redis import Redis
 
 from tests.conftest import ADMIN_HEADERS, payload, submit
 
@@ -18,7 +21,7 @@ def author(i: int) -> dict[str, str]:
     return {"name": f"Reader {i}", "email": f"reader{i}@example.com"}
 
 
-def test_first_comment_is_new_author_then_not(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_first_comment_is_new_author_then_not(client: FlaskClient, work: Any) -> None:
     first = submit(client, payload("first words", author=author(1))).json["id"]
     second = submit(client, payload("second words", author=author(1))).json["id"]
     other_site = submit(client, payload("hi", author=author(1)), site="other", secret="other-secret").json["id"]
@@ -28,7 +31,7 @@ def test_first_comment_is_new_author_then_not(client: FlaskClient, work) -> None
     assert "new_author" in flags_of(client, other_site)  # history is per site
 
 
-def test_author_with_rejections_is_flagged(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_author_with_rejections_is_flagged(client: FlaskClient, work: Any) -> None:
     ids = [submit(client, payload(f"comment {i}", author=author(2))).json["id"] for i in range(4)]
     work()
     for cid in ids[:3]:
@@ -42,7 +45,7 @@ def test_author_with_rejections_is_flagged(client: FlaskClient, work) -> None:  
     assert "author_history" not in flags_of(client, ids[3])  # screened before any rejection
 
 
-def test_duplicate_text_on_the_same_site(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_text_on_the_same_site(client: FlaskClient, work: Any) -> None:
     first = submit(client, payload("Buy cheap watches now", author=author(3))).json["id"]
     copy = submit(client, payload("buy  CHEAP watches, now!", author=author(4))).json["id"]
     other = submit(client, payload("Buy cheap watches now", author=author(5)), site="other",
@@ -55,7 +58,7 @@ def test_duplicate_text_on_the_same_site(client: FlaskClient, work) -> None:  # 
     assert "duplicate" not in flags_of(client, other)
 
 
-def test_flood_from_one_email_is_flagged(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_flood_from_one_email_is_flagged(client: FlaskClient, work: Any) -> None:
     ids = [submit(client, payload(f"message {i}", author=author(6))).json["id"] for i in range(7)]
     work()
     assert "flood" not in flags_of(client, ids[4])
@@ -63,7 +66,8 @@ def test_flood_from_one_email_is_flagged(client: FlaskClient, work) -> None:  # 
     assert flood["message"].startswith("7 comments from this email")
 
 
-def test_comments_in_one_millisecond_count_only_those_before(client: FlaskClient, work, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_comments_in_one_millisecond_count_only_those_before(client: FlaskClient, work: Any,
+                                                              monkeypatch: MonkeyPatch) -> None:
     clock = iter(range(1_700_000_000_000_000, 1_700_000_000_000_999))  # one microsecond a comment, one ms in all
     monkeypatch.setattr("moderation.store.comments.now_us", lambda: next(clock))
     ids = [submit(client, payload(f"tick {i}", author=author(8), client={"ip": "192.0.2.77"})).json["id"]
@@ -75,7 +79,7 @@ def test_comments_in_one_millisecond_count_only_those_before(client: FlaskClient
     assert flags[5]["flood"]["message"].startswith("6 comments from this email")
 
 
-def test_flood_from_one_address_is_flagged(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_flood_from_one_address_is_flagged(client: FlaskClient, work: Any) -> None:
     ids = [submit(client, payload(f"hello {i}", author=author(100 + i), client={"ip": "192.0.2.9"})).json["id"]
            for i in range(17)]
     work()
@@ -83,7 +87,7 @@ def test_flood_from_one_address_is_flagged(client: FlaskClient, work) -> None:  
     assert "address" in flags_of(client, ids[16])["flood"]["message"]
 
 
-def test_intake_answers_429_past_the_limit_with_retry_after(app, redis) -> None:  # type: ignore[no-untyped-def]
+def test_intake_answers_429_past_the_limit_with_retry_after(app: Flask, redis: Redis) -> None:
     client = app.test_client()
     for i in range(30):
         assert submit(client, payload(f"note {i}", author=author(7))).status_code == 202
@@ -96,7 +100,7 @@ def test_intake_answers_429_past_the_limit_with_retry_after(app, redis) -> None:
     assert submit(client, payload("hello", author=author(8))).status_code == 202
 
 
-def test_no_email_or_address_appears_in_key_names(client: FlaskClient, redis, work) -> None:  # type: ignore[no-untyped-def]
+def test_no_email_or_address_appears_in_key_names(client: FlaskClient, redis: Redis, work: Any) -> None:
     submit(client, payload("hi", author={"name": "N", "email": "secret.person@example.org"},
                            client={"ip": "198.51.100.77"}))
     work()
@@ -104,7 +108,7 @@ def test_no_email_or_address_appears_in_key_names(client: FlaskClient, redis, wo
     assert "secret.person" not in keys and "198.51.100.77" not in keys
 
 
-def test_model_flags_with_scores_and_evidence_and_the_language_screening_found(client: FlaskClient, work) -> None:  # type: ignore[no-untyped-def]
+def test_model_flags_with_scores_and_evidence_and_the_language_screening_found(client: FlaskClient, work: Any) -> None:
     rude_text = "You are a worthless piece of garbage and a moron"
     rude = submit(client, payload(rude_text, author=author(7), language="ar")).json["id"]
     spam = submit(client, payload("Check out my channel and subscribe!! Win cash now, call 0101 234 5678",

@@ -6,9 +6,11 @@ import hashlib
 import hmac
 
 import pytest
+from redis import Redis
 
 from moderation.errors import BadSignature
 from moderation.signing import sign, signature, verify
+from tests.redis_server import RedisServer
 
 
 def test_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
@@ -51,7 +53,7 @@ def test_two_secrets_during_a_rotation() -> None:
         verify(sign("retired", body, 1000), ["new-secret", "old-secret"], body, now=1000)
 
 
-def test_rotation_through_the_environment(redis_server, redis) -> None:  # type: ignore[no-untyped-def]
+def test_rotation_through_the_environment(redis_server: RedisServer, redis: Redis) -> None:
     import json
 
     from moderation.settings import Settings

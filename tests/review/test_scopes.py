@@ -89,7 +89,7 @@ def test_a_scoped_moderator_reads_only_their_sites_audit_and_stats(client: Flask
 
 
 def test_a_scoped_moderator_sees_only_their_sites_in_the_desk(client: FlaskClient, two_sites: Any) -> None:
-    from tests.test_desk_pages import login
+    from tests.review.test_desk_pages import login
 
     token = two_sites["ann"]["Authorization"].removeprefix("Bearer ")
     assert login(client, token).status_code == 302

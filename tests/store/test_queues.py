@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pickle
 import zlib
-from typing import Any
+from typing import Any, cast
 
 from flask.testing import FlaskClient
 from redis import Redis
@@ -31,7 +31,7 @@ def rq_state(raw: Redis) -> dict[str, Any]:
             for name in (*TIMES, "meta"):
                 fields.pop(name.encode(), None)
             if b"data" in fields:  # the call, compressed; RQ reads it with zlib.decompress
-                fields[b"data"] = zlib.decompress(fields[b"data"])
+                fields[b"data"] = zlib.decompress(cast(bytes, fields[b"data"]))
             state[key] = fields
         elif kind == b"list":
             state[key] = raw.lrange(key, 0, -1)
@@ -57,7 +57,7 @@ def test_the_intake_leaves_in_redis_what_rqs_enqueue_leaves(client: FlaskClient,
     for name in TIMES:
         assert abs((utcparse(job_hash[name.encode()].decode()) - utcparse(
             raw.hget(f"rq:job:screen-{cid}", name).decode())).total_seconds()) < 5
-    assert set(pickle.loads(job_hash[b"meta"])) == {"request_id"}
+    assert set(pickle.loads(cast(bytes, job_hash[b"meta"]))) == {"request_id"}
 
 
 def test_the_intakes_job_reads_back_as_the_screening_job(client: FlaskClient, redis: Redis,
