@@ -49,8 +49,8 @@ def render(folder: Path = MODELS) -> str:
         f"features (2^{BITS} buckets, float16): each token's folded word and "
         f"its {NGRAMS[0]}- to {NGRAMS[-1]}-letter n-grams; links, emails, @handles and numbers are placeholders. "
         "Scoring is pure Python over numpy weights, a token's weight cached (no scikit-learn at run time). "
-        "Trained by `make train` (`workers/training.py`, scikit-learn liblinear, classes weighted equally, fixed "
-        "seed).",
+        "Trained by `make train` (`moderation/screening/training.py`, scikit-learn liblinear, classes weighted "
+        "equally, fixed seed).",
         "",
         "Intended use: ordering a moderation queue and raising flags a person reviews. Not for deciding alone: "
         "labels come from other platforms (tweets, forums, Wikipedia talk, SMS, YouTube), and dialect, reclaimed "
