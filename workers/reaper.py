@@ -2,7 +2,7 @@
 
 RQ retries a job whose worker died while it ran. A worker killed in the instant between
 taking a job and marking it started leaves a job that is in no queue and no registry
-(measured: `tests/test_chaos.py`). Once per maintenance period, one worker (whichever takes the
+(`tests/workers/test_chaos.py` causes it). Once per maintenance period, one worker (whichever takes the
 lock first) looks for comments still `received` after the screening timeout whose job is not
 waiting, scheduled, running or failed, and queues their screening again; screening is safe to
 run twice.

@@ -369,8 +369,8 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 #   (empty for a signed request's record: the signature already binds the body),
 #   7 address window start ms, 8 site, 9 article id, 10 screening job id, 11 the comment hash as a JSON object,
 #   12.. the job hash's fields that vary (ScreeningJobs.VARYING).
-# Settings and the job's constant fields are written into the source (see _accept_script): every argument costs
-# the API process about 3,000 instructions to pass, and these would be the same in every call.
+# Settings and the job's constant fields are written into the source (see _accept_script): each argument costs
+# the API process work to pass, and these would be the same in every call.
 _ACCEPT = """
 local id, created = ARGV[1], ARGV[2]
 if KEYS[7] ~= "" then

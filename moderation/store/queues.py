@@ -53,9 +53,8 @@ def enqueue_screening(queue: Queue, comment_id: str, *, job_id: str | None = Non
 
 def _compress(data: bytes) -> bytes:
     """A zlib stream, as RQ stores a job's call (it reads it with zlib.decompress), but stored, not deflated, in a
-    512-byte window: the call is about 80 bytes, which deflating shortens by 7; and zlib.compress allocates and
-    frees about 260 KB of state per call, which under load cost as much as the rest of the record (py-spy: 1.9%
-    of an API process's samples; 41 us against 1 us here)."""
+    512-byte window: the call is short, so deflating saves almost nothing, while zlib.compress sets up its full
+    state on every call (docs/performance.md has the profile)."""
     compressor = zlib.compressobj(0, zlib.DEFLATED, 9, 1)
     return compressor.compress(data) + compressor.flush()
 
@@ -72,10 +71,10 @@ class JobRecord:
 class ScreeningJobs:
     """Screening jobs' records, written by the intake's script in the transaction that stores the comment.
 
-    RQ's enqueue builds and checks a whole job for every call: about 70 us here, the intake's largest cost after
-    its Redis round trip. Screening jobs differ only in their comment, time and request id, so each record is the
+    RQ's enqueue builds and checks a whole job for every call, the intake's largest cost after its Redis round
+    trip (docs/performance.md). Screening jobs differ only in their comment, time and request id, so each record is the
     hash RQ serialised for one prototype job (with the queue's own defaults), with those fields set the way RQ
-    sets them: its serializer, its time format. tests/test_queues.py holds the result to what Queue.enqueue
+    sets them: its serializer, its time format. tests/store/test_queues.py holds the result to what Queue.enqueue
     writes, so an RQ release that changes any of it fails there.
     """
 
