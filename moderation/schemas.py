@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Any, cast
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from moderation import policy
 from moderation.errors import ValidationFailed
@@ -330,6 +330,23 @@ class ReportedIn(Schema):
     action = fields.String(required=True, validate=validate.OneOf(["unpublish", "dismiss"]))
     reason = fields.String(validate=validate.OneOf(policy.REJECT_REASONS))
     note = Text(max_chars=policy.NOTE_MAX_CHARS)
+
+
+class DeskFilters(Schema):
+    """The desk's queue filters (query string or the page's poll); an author is matched by lower-case email."""
+
+    site = fields.String(validate=validate.Length(min=1, max=100))
+    article_id = fields.String(validate=validate.Length(min=1, max=200))
+    flag = fields.String(validate=validate.Length(min=1, max=40))
+    severity = fields.String(validate=validate.OneOf([*policy.SEVERITIES, "none"]))
+    language = fields.String(validate=validate.OneOf(policy.LANGUAGES))
+    author = fields.String(validate=validate.Length(min=1, max=320))
+
+    @post_load
+    def _author_as_stored(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if "author" in data:
+            data["author"] = data["author"].strip().lower()
+        return data
 
 
 BAN_DAYS = (1, 7, 30, 0)  # 0: for good

@@ -39,6 +39,7 @@ from moderation.schemas import (
     AuthorBanIn,
     BanIn,
     BulkDecisionIn,
+    DeskFilters,
     FeatureIn,
     ModeratorIn,
     ReportedIn,
@@ -46,7 +47,7 @@ from moderation.schemas import (
     validated,
 )
 from moderation.sessions import Session, Sessions
-from moderation.store.comments import VIEW_STATUSES, Comment, matching
+from moderation.store.comments import Comment
 from service.errors import wants_json
 from service.extensions import accounts, bans, desk, reports, settings, store
 
@@ -151,9 +152,14 @@ def command(schema: Schema, *, drop: tuple[str, ...] = ()) -> tuple[str, dict[st
     target = str(data.get("id") or "")
     given = {k: (data.getlist(k) if hasattr(data, "getlist") and isinstance(schema.fields.get(k), fields.List)
                  else v) for k, v in data.items() if k not in ("id", "csrf", *drop) and v not in ("", None)}
+    return target, checked(schema, given, "The desk sent what it cannot do.")
+
+
+def checked(schema: Schema, data: Mapping[str, Any], message: str) -> dict[str, Any]:
+    """`validated`, with each field's problem in the message: the page shows the message."""
     try:
-        return target, validated(schema, given, "The desk sent what it cannot do.")
-    except ValidationFailed as err:  # the page shows the message: it names each field's problem
+        return validated(schema, data, message)
+    except ValidationFailed as err:
         raise ValidationFailed(said(err), fields=err.fields) from None
 
 
@@ -279,61 +285,29 @@ def _age(ms: int) -> str:
     return f"{seconds}s"
 
 
-FILTERS = ("site", "article_id", "flag", "severity", "language", "author")
 SORTS = ("risk", "newest", "oldest")
-PAGE = 20
+_FILTERS = DeskFilters()
 
 
 def queue_filters(source: Mapping[str, Any]) -> dict[str, str]:
-    """The queue's filters from a query string or the page's poll, checked against this moderator's scope."""
-    filters = {k: str(source[k]) for k in FILTERS if source.get(k)}
+    """The queue's filters from a query string or the page's poll, validated as every command is, and checked
+    against this moderator's sites."""
+    filters = checked(_FILTERS, {k: v for k, v in source.items() if k in _FILTERS.fields and v not in ("", None)},
+                      "These filters cannot be used.")
     if "site" in filters and not (filters["site"] in settings().sites and g.moderator.sees(filters["site"])):
         raise ModerationError("That is not one of your sites.")
-    if filters.get("language") not in (None, *policy.LANGUAGES):
-        raise ModerationError("Screening finds only ar, en or mixed.")
-    if filters.get("severity") not in (None, *policy.SEVERITIES, "none"):
-        raise ModerationError("A severity is low, medium, high or none.")
-    if "author" in filters:
-        filters["author"] = filters["author"].strip().lower()
     return filters
 
 
 def workable(filters: Mapping[str, str], cursor: str | None) -> tuple[list[Comment], str | None]:
-    """A page of pending comments that are free or this moderator's: another's claims are skipped, not shown
-    greyed out, reading on (a few pages at most) so that a second moderator still gets a full page."""
+    """A page of pending comments that are free or this moderator's (others' claims are skipped)."""
     return listed("pending", "risk", filters, cursor, skip_others=True)
 
 
 def listed(view: str, sort: str, filters: Mapping[str, str], cursor: str | None,
            skip_others: bool = False) -> tuple[list[Comment], str | None]:
-    """A page of a view, sorted and filtered; with `skip_others`, without what other moderators hold."""
-    if "author" in filters:  # an author's latest comments: a few hundred at most, filtered here
-        return by_author(view, sort, filters), None
-    out: list[Comment] = []
-    for _ in range(5):
-        comments, cursor = store().review_page(view=view, sort=sort, limit=PAGE, cursor=cursor,
-                                               site=filters.get("site"), article_id=filters.get("article_id"),
-                                               flag=filters.get("flag"), severity=filters.get("severity"),
-                                               sites=g.moderator.sites, language=filters.get("language"))
-        if not skip_others:
-            return comments, cursor
-        held = desk().claims(c.id for c in comments)
-        out += [c for c in comments if c.id not in held or held[c.id].moderator == g.moderator.name]
-        if len(out) >= PAGE or cursor is None:
-            break
-    return out, cursor
-
-
-def by_author(view: str, sort: str, filters: Mapping[str, str]) -> list[Comment]:
-    sites = [filters["site"]] if "site" in filters else my_sites()
-    keep = matching(VIEW_STATUSES[view], g.moderator.sites, filters.get("site"), filters.get("article_id"),
-                    filters.get("flag"), filters.get("severity"), filters.get("language"))
-    found = [c for c in store().author_comments(filters["author"], sites) if keep(c)]
-    if sort == "risk":
-        found.sort(key=lambda c: (-(c.risk or 0), c.created_ms))
-    elif sort == "oldest":
-        found.reverse()
-    return found[:100]
+    return desk().listing(store(), g.moderator, view=view, sort=sort, filters=filters, cursor=cursor,
+                          skip_others=skip_others, sites=my_sites())
 
 
 VIEWS = ("pending", "reported", "approved", "rejected")

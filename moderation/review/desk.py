@@ -19,13 +19,16 @@ from moderation.review.reports import Reports
 from moderation.settings import DEFAULT_RETRY_INTERVALS
 from moderation.store.comments import (
     QUEUE_ALL,
+    VIEW_STATUSES,
     Comment,
+    CommentStore,
     age_key,
     author_comments_key,
     author_key,
     comment_key,
     filter_keys,
     lease_key,
+    matching,
     now_ms,
     replies_key,
     site_queue_key,
@@ -203,6 +206,40 @@ class Desk:
         keys = [lease_key(cid) for cid in self.in_scope(moderator, ids)]
         if keys:
             self._release(keys=keys, args=[moderator.name, "1" if moderator.is_admin else "0"])
+
+    # ---- the desk's views -------------------------------------------------------------------
+
+    PAGE = 20
+
+    def listing(self, store: CommentStore, moderator: Moderator, *, view: str, sort: str,
+                filters: Mapping[str, str], cursor: str | None, skip_others: bool = False,
+                sites: list[str]) -> tuple[list[Comment], str | None]:
+        """A page of a view (pending, approved, rejected), sorted and filtered; with `skip_others`, without what
+        other moderators hold, reading on (a few pages at most) so that a second moderator still gets a full
+        page. `sites` are the moderator's; an author's comments are their latest few hundred, filtered here."""
+        if "author" in filters:
+            keep = matching(VIEW_STATUSES[view], moderator.sites, filters.get("site"), filters.get("article_id"),
+                            filters.get("flag"), filters.get("severity"), filters.get("language"))
+            found = [c for c in store.author_comments(filters["author"], [filters["site"]] if "site" in filters
+                                                      else sites) if keep(c)]
+            if sort == "risk":
+                found.sort(key=lambda c: (-(c.risk or 0), c.created_ms))
+            elif sort == "oldest":
+                found.reverse()
+            return found[:100], None
+        out: list[Comment] = []
+        for _ in range(5):
+            comments, cursor = store.review_page(view=view, sort=sort, limit=self.PAGE, cursor=cursor,
+                                                 site=filters.get("site"), article_id=filters.get("article_id"),
+                                                 flag=filters.get("flag"), severity=filters.get("severity"),
+                                                 sites=moderator.sites, language=filters.get("language"))
+            if not skip_others:
+                return comments, cursor
+            held = self.claims(c.id for c in comments)
+            out += [c for c in comments if c.id not in held or held[c.id].moderator == moderator.name]
+            if len(out) >= self.PAGE or cursor is None:
+                break
+        return out, cursor
 
     # ---- decisions ------------------------------------------------------------------------
 
