@@ -175,9 +175,10 @@ class Settings:
     intake_wait: float = _var("MODERATION_INTAKE_WAIT", 0.25, _number(float, 0))
     intake_deadline: float = _var("MODERATION_INTAKE_DEADLINE", 0.5, _number(float))
     redis_connections: int = _var("MODERATION_REDIS_CONNECTIONS", 64, _number(int, 2))
-    # Before gunicorn accepts a connection: the event loop's lag and the kernel's accept queue past which it sheds.
+    # Before gunicorn accepts a connection: the event loop's lag and the kernel's accept queue past which it sheds
+    # (-1: every connection, to see the refusal).
     shed_lag: float = _var("MODERATION_SHED_LAG", 0.2, _number(float, 0.01))
-    shed_queue: int = _var("MODERATION_SHED_QUEUE", 64, _number(int, 1))
+    shed_queue: int = _var("MODERATION_SHED_QUEUE", 64, _number(int, -1))
     # Perspective-compatible comments:analyze: API key -> site, and the calls a key may make each second.
     analyze_keys: Mapping[str, str] = _var("MODERATION_ANALYZE_KEYS", {}, parse_analyze_keys,
                                            coerce=lambda v: parse_analyze_keys(
