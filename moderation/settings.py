@@ -216,20 +216,15 @@ class Settings:
         """Read every variable from `environ` (the process's by default), then apply `overrides`: values given
         in code, keyed by the variable's name without `MODERATION_` (create_app's test_config)."""
         env = os.environ if environ is None else environ
-        given = dict(overrides or {})
+        given = overrides or {}
         values: dict[str, Any] = {}
         for f in fields(cls):
             name: str = f.metadata["env"]
             short = name.removeprefix("MODERATION_")
-            if short in given:
-                value = given.pop(short)
-                if not isinstance(value, str):
-                    coerce = f.metadata["coerce"]
-                    values[f.name] = coerce(value) if coerce else f.metadata["parse"](str(value))
-                    continue
-                raw: str | None = value
-            else:
-                raw = env.get(name)
+            if short in given and not isinstance(given[short], str) and f.metadata["coerce"]:
+                values[f.name] = f.metadata["coerce"](given[short])
+                continue
+            raw = str(given[short]) if short in given else env.get(name)
             if not raw:
                 continue  # unset or empty: the default
             try:
@@ -239,11 +234,6 @@ class Settings:
             except ValueError as err:
                 raise ConfigError(f"{name}: {raw!r} {err}") from None
         return cls(**values)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """The settings of this environment (no overrides)."""
-        return cls.load(environ)
 
     @classmethod
     def override_names(cls) -> set[str]:

@@ -60,7 +60,7 @@ def test_rotation_through_the_environment(redis_server: RedisServer, redis: Redi
     from service import create_app
 
     env_value = "demo:new-one|old-one,other:solo"
-    settings = Settings.from_env({"MODERATION_SITES": env_value})
+    settings = Settings.load({"MODERATION_SITES": env_value})
     assert settings.sites == {"demo": "new-one", "other": "solo"}
     assert settings.site_secrets == {"demo": ("new-one", "old-one"), "other": ("solo",)}
     client = create_app({"REDIS_URL": redis_server.url, "SITES": env_value, "TESTING": True}).test_client()
