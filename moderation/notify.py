@@ -18,6 +18,7 @@ from rq import Callback, Queue, Retry
 
 from moderation import metrics
 from moderation.logs import current_request_id
+from moderation.settings import Settings
 from moderation.signing import sign
 from moderation.store.keys import part
 
@@ -88,7 +89,7 @@ def replay(redis: Any, queue: Queue, event_id: str, intervals: tuple[int, ...]) 
 
 
 CONNECT_SECONDS = 5  # to open the connection
-DEADLINE_SECONDS = 10.0  # the whole request, answer included (MODERATION_WEBHOOK_DEADLINE)
+DEADLINE_SECONDS = Settings.webhook_deadline  # the whole request, answer included (MODERATION_WEBHOOK_DEADLINE)
 
 
 class DeliveryFailed(Exception):

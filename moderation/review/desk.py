@@ -16,7 +16,7 @@ from moderation import audit, metrics, notify, policy, publishing
 from moderation.accounts import Moderator
 from moderation.errors import CommentNotFound, Conflict, Forbidden, NotPending, ValidationFailed
 from moderation.review.reports import Reports
-from moderation.settings import DEFAULT_RETRY_INTERVALS
+from moderation.settings import DEFAULT_RETRY_INTERVALS, Settings
 from moderation.store.comments import (
     QUEUE_ALL,
     VIEW_STATUSES,
@@ -127,7 +127,8 @@ class Desk:
     """Decisions and everything around them. One per process; stateless beyond its Redis clients."""
 
     def __init__(self, redis: Redis, *, webhook_queue: Queue, callbacks: Mapping[str, str] | None = None,
-                 lease_seconds: int = 300, retry_intervals: tuple[int, ...] = DEFAULT_RETRY_INTERVALS) -> None:
+                 lease_seconds: int = Settings.lease_seconds,
+                 retry_intervals: tuple[int, ...] = DEFAULT_RETRY_INTERVALS) -> None:
         self.redis = redis
         self.webhook_queue = webhook_queue
         self.callbacks = dict(callbacks or {})

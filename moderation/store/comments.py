@@ -28,6 +28,7 @@ from moderation import metrics, policy
 from moderation.errors import CommentNotFound, IdempotencyConflict, Overloaded, RateLimited, ValidationFailed
 from moderation.pseudonyms import pseudonym
 from moderation.review.bans import AuthorBanned, Bans
+from moderation.settings import Settings
 from moderation.store import queues
 from moderation.store.keys import part
 
@@ -455,7 +456,7 @@ def _accept_script(constant_job_fields: Mapping[str, Any], varying_job_fields: I
 class CommentStore:
     """All reads and writes of comments; the only module that knows the key layout."""
 
-    def __init__(self, redis: Redis, queue: Queue | None = None, idempotency_ttl: int = 24 * 3600,
+    def __init__(self, redis: Redis, queue: Queue | None = None, idempotency_ttl: int = Settings.idempotency_ttl,
                  max_backlog: int = 0) -> None:
         self.redis = redis
         self.queue = queue if queue is not None else queues.screening_queue(redis)
