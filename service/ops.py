@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from moderation.errors import Unauthorized, Unavailable
+from moderation.store.connections import accepts_writes
 from service.extensions import settings
 from service.openapi import spec_dict
 
@@ -22,11 +23,13 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Ready only when Redis answers, so a load balancer sends no comment we could not store."""
+    """Ready only when Redis answers as a primary, so a load balancer sends no comment we could not store."""
     try:
-        current_app.extensions["moderation.redis"].ping()
+        writable = accepts_writes(current_app.extensions["moderation.redis"])
     except Exception:
         raise Unavailable("Redis is unreachable.") from None
+    if not writable:
+        raise Unavailable("Redis is a read-only replica: no comment can be stored until a primary answers.")
     return jsonify({"status": "ready"})
 
 

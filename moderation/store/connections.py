@@ -32,3 +32,10 @@ def _decoded_pool(pool: ConnectionPool) -> ConnectionPool:
 def text_twin(conn: Redis) -> Redis:
     """A text-decoding client on the same server as `conn`, with a pool kept per process."""
     return Redis(connection_pool=_decoded_pool(conn.connection_pool))
+
+
+def accepts_writes(conn: Redis) -> bool:
+    """Whether `conn` reaches a primary: a replica (read-only) answers reads but refuses every comment."""
+    role = conn.execute_command("ROLE")
+    name = role[0].decode() if isinstance(role[0], bytes) else str(role[0])
+    return name == "master"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,14 +11,32 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
-from moderation.review.desk import depth_series_key
 from moderation.schemas import CommentIn, DecisionIn
-from tests.conftest import ADMIN_HEADERS, payload, submit
+from moderation.store.keys import depth_series_key
+from tests.conftest import ADMIN_HEADERS, make_app, payload, submit
+from tests.redis_server import RedisServer
 
 
 def test_healthz_and_readyz(client: FlaskClient) -> None:
     assert client.get("/healthz").json == {"status": "ok"}
     assert client.get("/readyz").json == {"status": "ready"}
+
+
+def test_readyz_is_not_ready_on_a_read_only_replica_and_the_intake_answers_503(
+        redis: Redis, redis_server: RedisServer, tmp_path: Path) -> None:
+    replica = RedisServer(tmp_path / "replica").start()
+    try:
+        Redis.from_url(replica.url).execute_command("REPLICAOF", "127.0.0.1", str(redis_server.port))
+        client = make_app(replica.url).test_client()
+        r = client.get("/readyz")
+        assert (r.status_code, r.json["error"]) == (503, "unavailable") and "replica" in r.json["message"]
+        refused = submit(client, payload("to a replica"))
+        assert refused.status_code == 503 and "Retry-After" in refused.headers
+        Redis.from_url(replica.url).execute_command("REPLICAOF", "NO", "ONE")  # promoted
+        assert client.get("/readyz").status_code == 200
+        assert submit(client, payload("to the new primary")).status_code == 202
+    finally:
+        replica.kill()
 
 
 def _metric(text: str, line_start: str) -> float:
@@ -42,9 +61,9 @@ def test_metrics_count_intake_screening_and_decisions(client: FlaskClient, work:
     assert _metric(text, 'moderation_decisions_total{action="reject"}') == 1
     assert _metric(text, 'moderation_pending_review{site="demo"}') == 2
     assert _metric(text, 'moderation_pending_review{site="other"}') == 0
-    assert _metric(text, 'moderation_failed_jobs{queue="screening"}') == 0
+    assert _metric(text, 'moderation_failed_jobs{queue="screening:demo"}') == 0
     assert _metric(text, 'moderation_failed_jobs{queue="webhooks"}') == 0
-    assert _metric(text, 'moderation_jobs_waiting{queue="screening"}') == 0
+    assert _metric(text, 'moderation_jobs_waiting{queue="screening:demo"}') == 0
     assert 0 < _metric(text, 'moderation_oldest_pending_seconds{site="demo"}') < 60
     assert _metric(text, 'moderation_oldest_pending_seconds{site="other"}') == 0
 
