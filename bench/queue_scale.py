@@ -17,11 +17,11 @@ from rq import Queue
 
 from moderation.accounts import Moderator
 from moderation.cli.redisproc import RedisServer
-from moderation.notify import WEBHOOK_QUEUE
 from moderation.publishing import PublicLists
 from moderation.review.desk import Desk
-from moderation.store.comments import Comment, CommentStore, comment_key, now_ms
+from moderation.store.comments import Comment, CommentStore, now_ms
 from moderation.store.connections import rq_connection, text_twin
+from moderation.store.keys import WEBHOOK_QUEUE, comment_key
 
 FLAGS = [[], [{"code": "link", "severity": "medium", "message": "Contains 1 link(s).",
                "evidence": [{"start": 10, "end": 22, "text": "www.spam.com"}]}],

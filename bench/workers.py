@@ -26,8 +26,10 @@ from bench import corpus
 from moderation.cli.redisproc import RedisServer
 from moderation.store.comments import CommentStore
 from moderation.store.connections import rq_connection, text_twin
-from moderation.store.queues import SCREENING_QUEUE, screening_queue
+from moderation.store.keys import screening_queue_name
 from workers.run import ForkingScreeningWorker, ScreeningWorker
+
+SCREENING_QUEUE = screening_queue_name("demo")
 
 
 def _fill(url: str, n: int, kind: str) -> None:
@@ -39,7 +41,7 @@ def _fill(url: str, n: int, kind: str) -> None:
                 queue.enqueue("tests.jobs.noop", pipeline=pipe)
             pipe.execute()
         return
-    store = CommentStore(text_twin(conn), screening_queue(conn))
+    store = CommentStore(text_twin(conn))
     bodies = corpus.english(n // 2) + corpus.arabic(n - n // 2)
     for i, body in enumerate(bodies):
         store.create("demo", {"article": {"id": "a1", "url": "https://n.example/a1"},

@@ -15,9 +15,8 @@ from redis import Redis, WatchError
 
 from moderation import audit
 from moderation.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from moderation.store.keys import MODERATORS, TOKENS
 
-MODERATORS = "mod:moderators"  # hash: name -> JSON {name, role, sites?, created_ms, created_by}
-TOKENS = "mod:tokens"  # hash: sha256(token) -> name
 ROLES = ("moderator", "admin")
 BOOTSTRAP = "admin"  # the name of the bootstrap admin token's holder; reserved
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")

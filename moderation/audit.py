@@ -15,18 +15,9 @@ from redis import Redis
 from redis.exceptions import ResponseError
 
 from moderation.errors import ValidationFailed
-from moderation.store.keys import part
+from moderation.store.keys import audit_stream_key as stream_key
 
-P = "mod:audit"
 MAXLEN = 1_000_000  # approximate cap of the main stream; per-comment and per-actor streams are small
-
-
-def stream_key(comment_id: str | None = None, actor: str | None = None) -> str:
-    if comment_id:
-        return f"{P}:comment:{part(comment_id)}"
-    if actor:
-        return f"{P}:actor:{part(actor)}"
-    return P
 
 
 def append(pipe: Any, *, actor: str, action: str, target: str, comment_id: str | None = None,
@@ -39,7 +30,7 @@ def append(pipe: Any, *, actor: str, action: str, target: str, comment_id: str |
         entry["comment_id"] = comment_id
     if site:
         entry["site"] = site
-    pipe.xadd(P, entry, maxlen=MAXLEN, approximate=True)
+    pipe.xadd(stream_key(), entry, maxlen=MAXLEN, approximate=True)
     pipe.xadd(stream_key(actor=actor), entry, maxlen=100_000, approximate=True)
     if comment_id:
         pipe.xadd(stream_key(comment_id=comment_id), entry)

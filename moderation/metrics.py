@@ -9,10 +9,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from redis import Redis
 from redis.client import Pipeline
 
-INTAKE = "mod:metrics:intake"  # hash: HTTP status -> responses
-DECISIONS = "mod:metrics:decisions"  # hash: action -> decisions
-SCREENING = "mod:metrics:screening"  # hash: count, sum_us, le_<seconds> buckets
-WEBHOOKS = "mod:metrics:webhooks"  # hash: delivered, retried, dead -> count
+from moderation.store import keys
+
+INTAKE = keys.METRICS_INTAKE
+DECISIONS = keys.METRICS_DECISIONS
+SCREENING = keys.METRICS_SCREENING
+WEBHOOKS = keys.METRICS_WEBHOOKS
 SCREENING_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 
 
@@ -47,7 +49,7 @@ class RedisCollector:
         from rq import Queue
         from rq.registry import FailedJobRegistry
 
-        from moderation.store.comments import age_key, site_queue_key
+        from moderation.store.keys import age_key, site_queue_key
 
         sites = sorted(self.sites())
         with self.redis.pipeline(transaction=False) as pipe:

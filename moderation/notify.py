@@ -20,18 +20,12 @@ from moderation import metrics
 from moderation.logs import current_request_id
 from moderation.settings import Settings
 from moderation.signing import sign
-from moderation.store.keys import part
+from moderation.store.keys import DEAD_LETTERS, event_key
 
 log = logging.getLogger(__name__)
-WEBHOOK_QUEUE = "webhooks"  # its own queue, so a slow site cannot hold up screening
 DELIVER_JOB = "workers.webhooks.deliver_event"
 DELIVERY_FAILURE = "workers.webhooks.on_delivery_failure"
-DEAD_LETTERS = "mod:webhooks:dead"  # list of event ids whose last try failed
 DELIVERY_JOB_TIMEOUT = 60  # RQ's limit on one try; the delivery's own deadline (10 s) comes well before
-
-
-def event_key(event_id: str) -> str:
-    return f"mod:event:{part(event_id)}"
 
 
 def queue_event(pipe: Pipeline, queue: Queue, *, event_id: str, site: str, url: str, payload: dict[str, Any],

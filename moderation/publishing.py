@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from moderation import policy
-from moderation.store.comments import Comment, CommentStore, comment_key, published_key, published_version_key
+from moderation.store.comments import Comment, CommentStore
+from moderation.store.keys import comment_key, published_key, published_version_key
 
 
 def publish(pipe: Any, comments: list[Comment], at_ms: int) -> None:

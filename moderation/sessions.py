@@ -10,13 +10,9 @@ from dataclasses import dataclass
 from redis import Redis
 
 from moderation.accounts import BOOTSTRAP, TOKENS, Accounts, Moderator, token_hash
-from moderation.store.keys import part
+from moderation.store.keys import session_key
 
 TTL_SECONDS = 12 * 3600  # one long shift
-
-
-def session_key(sid: str) -> str:
-    return f"mod:session:{part(sid)}"
 
 
 @dataclass(frozen=True)

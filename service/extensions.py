@@ -10,7 +10,6 @@ from rq import Queue
 
 from moderation.accounts import Accounts
 from moderation.metrics import RedisCollector
-from moderation.notify import WEBHOOK_QUEUE
 from moderation.publishing import PublicLists
 from moderation.review.bans import Bans
 from moderation.review.desk import Desk
@@ -19,7 +18,8 @@ from moderation.settings import Settings
 from moderation.sitepolicy import Policies
 from moderation.store.comments import CommentStore
 from moderation.store.connections import rq_connection, text_twin
-from moderation.store.queues import SCREENING_QUEUE, screening_queue
+from moderation.store.keys import WEBHOOK_QUEUE
+from moderation.store.queues import queue_names
 from service.admission import Admission
 
 T = TypeVar("T")
@@ -34,8 +34,7 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.rq_redis"] = raw
     app.extensions["moderation.redis"] = text_twin(raw)
     text = app.extensions["moderation.redis"]
-    app.extensions["moderation.store"] = CommentStore(text, screening_queue(raw),
-                                                      idempotency_ttl=settings.idempotency_ttl,
+    app.extensions["moderation.store"] = CommentStore(text, idempotency_ttl=settings.idempotency_ttl,
                                                       max_backlog=settings.max_backlog)
     app.extensions["moderation.public_lists"] = PublicLists(app.extensions["moderation.store"])
     app.extensions["moderation.desk"] = Desk(text, webhook_queue=Queue(WEBHOOK_QUEUE, connection=raw),
@@ -46,7 +45,7 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.reports"] = Reports(text)
     # One registry per app, holding only our collector: /metrics reads Redis at each scrape and writes nothing.
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RedisCollector(text, raw, lambda: settings.sites, (SCREENING_QUEUE, WEBHOOK_QUEUE)))
+    registry.register(RedisCollector(text, raw, lambda: settings.sites, queue_names(settings.sites)))
     app.extensions["moderation.metrics"] = registry
     app.extensions["moderation.admission"] = Admission(settings.intake_concurrency, settings.intake_wait,
                                                        settings.intake_deadline)

@@ -165,7 +165,7 @@ def test_a_reply_names_its_parent(client: FlaskClient, work: Any) -> None:
 def test_every_stored_comment_has_exactly_one_job(client: FlaskClient, redis: Redis) -> None:
     ids = {submit(client, payload(f"c{i}")).json["id"] for i in range(20)}
     comment_keys = {k.split(":")[-1] for k in redis.scan_iter("mod:comment:*")}
-    queued = redis.lrange("rq:queue:screening", 0, -1)
+    queued = redis.lrange("rq:queue:screening:demo", 0, -1)
     assert comment_keys == ids
     assert sorted(queued) == sorted(f"screen-{i}" for i in ids)
     for cid in ids:

@@ -14,19 +14,15 @@ import logging
 import time
 
 from redis import Redis
-from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from moderation.store import queues
-from moderation.store.comments import RECEIVED
 from moderation.store.connections import text_twin
+from moderation.store.keys import REAPER_LOCK as LOCK
+from moderation.store.keys import RECEIVED, comment_key, screening_job_id
 
 log = logging.getLogger(__name__)
-
-
-LOCK = "mod:reaper:lock"
 
 
 def requeue_lost(conn: Redis, *, older_than_seconds: float, limit: int = 500, every_seconds: int = 0) -> list[str]:
@@ -41,12 +37,17 @@ def requeue_lost(conn: Redis, *, older_than_seconds: float, limit: int = 500, ev
     stale: list[str] = text.zrangebyscore(RECEIVED, "-inf", cutoff, start=0, num=limit)  # type: ignore[assignment]  # redis-py types each reply as sync-or-async
     if not stale:
         return []
-    queue = Queue(queues.SCREENING_QUEUE, connection=conn)
-    started = StartedJobRegistry(queues.SCREENING_QUEUE, connection=conn)
-    scheduled = ScheduledJobRegistry(queues.SCREENING_QUEUE, connection=conn)
+    with text.pipeline(transaction=False) as pipe:
+        for comment_id in stale:
+            pipe.hget(comment_key(comment_id), "site")
+        sites = pipe.execute()
     lost = []
-    for comment_id in stale:
-        job_id = queues.screening_job_id(comment_id)
+    for comment_id, site in zip(stale, sites, strict=True):
+        if site is None:
+            text.zrem(RECEIVED, comment_id)  # erased meanwhile: nothing to screen
+            continue
+        queue = queues.screening_queue(conn, site)
+        job_id = screening_job_id(comment_id)
         try:
             status = Job.fetch(job_id, connection=conn).get_status()
         except NoSuchJobError:
@@ -55,7 +56,7 @@ def requeue_lost(conn: Redis, *, older_than_seconds: float, limit: int = 500, ev
             continue  # visible in the failed registry: ops decide
         if status == JobStatus.QUEUED and conn.lpos(queue.key, job_id) is not None:
             continue  # waiting its turn in a backlog
-        if job_id in started or job_id in scheduled:
+        if job_id in queue.started_job_registry or job_id in queue.scheduled_job_registry:
             continue
         queues.enqueue_screening(queue, comment_id)
         lost.append(comment_id)

@@ -11,14 +11,13 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
-from rq.worker import BaseWorker
+from rq.worker import BaseWorker, DequeueStrategy
 
 from moderation import logs, sitepolicy
-from moderation.notify import WEBHOOK_QUEUE
 from moderation.screening.screener import screener_for
 from moderation.settings import ConfigError, current
 from moderation.store.connections import rq_connection
-from moderation.store.queues import SCREENING_QUEUE, screen_timeout
+from moderation.store.queues import ROLES, known_queue_names, screen_timeout
 from workers.jobs import ColdShutdown
 from workers.reaper import requeue_lost
 
@@ -100,23 +99,28 @@ WORKER_CLASSES: dict[str, type[BaseWorker]] = {"simple": ScreeningWorker, "fork"
 
 
 def run(*, burst: bool = False, redis_url: str | None = None, worker_class: str = "simple",
-        queues: tuple[str, ...] = (SCREENING_QUEUE, WEBHOOK_QUEUE)) -> bool:
-    """Work the queues in order until stopped (or, in burst mode, until they are empty), through Redis faults.
+        queues: tuple[str, ...] | None = None, role: str = "all") -> bool:
+    """Work the queues until stopped, or in burst mode until they are empty, through Redis faults.
 
-    RQ's loop ends on any error it does not expect, such as Redis going away while it records a job; then we
-    wait for Redis and start a new worker, so a restart, a failover or a full memory never stops screening.
+    Without `queues`, those of `role`: every site's screening queue (the configured sites', and any other a comment
+    was queued in) and the deliveries. The queues take turns (RQ's round robin), so a flood on one site waits
+    behind one job of each other site, never the other way round. RQ's loop ends on any error it does not expect,
+    such as Redis going away while it records a job; then we wait for Redis and start a new worker, so a restart,
+    a failover or a full memory never stops screening.
     """
     conn = rq_connection(redis_url or current().redis_url)
     worked, faults = False, 0
     while True:
-        worker, started = None, time.monotonic()
+        worker, started, names = None, time.monotonic(), queues
         try:
-            worker = WORKER_CLASSES[worker_class](list(queues), connection=conn)
+            names = names if names is not None else known_queue_names(conn, current().sites, role)
+            worker = WORKER_CLASSES[worker_class](list(names), connection=conn)
             # The scheduler moves retries that wait (Retry intervals) back onto the queue.
-            worked = worker.work(burst=burst, with_scheduler=True) or worked
+            worked = worker.work(burst=burst, with_scheduler=True,
+                                  dequeue_strategy=DequeueStrategy.ROUND_ROBIN) or worked
         except RedisError as err:  # before RQ's loop: naming the connection, registering the worker
             log.warning("worker could not start: %s", err)
-        if getattr(worker, "stopping", False) or (burst and _queues_empty(conn, queues)):
+        if getattr(worker, "stopping", False) or (burst and names is not None and _queues_empty(conn, names)):
             return worked
         # Until the next worker installs its own: a stop signal while we wait ends the process at once.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -135,9 +139,6 @@ def _queues_empty(conn: Any, queues: tuple[str, ...]) -> bool:
         return False
 
 
-ROLES = {"screening": (SCREENING_QUEUE,), "webhooks": (WEBHOOK_QUEUE,)}
-
-
 def main(*, burst: bool = False, worker_class: str = "simple", role: str = "screening") -> None:
     """The worker command: JSON logs to stderr, then work until stopped.
 
@@ -149,14 +150,15 @@ def main(*, burst: bool = False, worker_class: str = "simple", role: str = "scre
     except ConfigError as err:
         raise SystemExit(str(err)) from None
     logs.configure(settings.log_level)
-    run(burst=burst, worker_class=worker_class, queues=ROLES[role])
+    warm_up()  # a broken policy stops the worker here, before it waits for Redis
+    run(burst=burst, worker_class=worker_class, role=role)
 
 
 if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m workers.run", description="Run one worker against REDIS_URL.")
-    parser.add_argument("role", nargs="?", choices=sorted(ROLES), default="screening")
+    parser.add_argument("role", nargs="?", choices=ROLES, default="screening")
     parser.add_argument("--burst", action="store_true", help="stop once the queue is empty")
     parser.add_argument("--worker-class", choices=["simple", "fork"], default="simple")
     args = parser.parse_args()

@@ -172,6 +172,7 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
 
     from moderation import notify
     from moderation.store.connections import rq_connection
+    from moderation.store.keys import WEBHOOK_QUEUE
 
     settings = current()
     redis = _redis()
@@ -181,7 +182,7 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
             click.echo("no dead events")
             return
         raise click.UsageError("Name event ids or pass --all.")
-    queue = Queue(notify.WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url))
+    queue = Queue(WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url))
     for event_id in ids:
         ok = notify.replay(redis, queue, event_id, settings.webhook_retry_intervals)
         click.echo(f"{event_id}\t{'queued' if ok else 'not dead: skipped'}")
@@ -209,9 +210,9 @@ def stats() -> None:
     """Print the desk's numbers as JSON: queue depth and oldest pending per site, decisions, time to decision."""
     from rq import Queue
 
-    from moderation.notify import WEBHOOK_QUEUE
     from moderation.review.desk import Desk
     from moderation.store.connections import rq_connection
+    from moderation.store.keys import WEBHOOK_QUEUE
 
     settings = current()
     desk = Desk(_redis(), webhook_queue=Queue(WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url)))
@@ -226,12 +227,12 @@ def failed() -> None:
 def _registries() -> list[Any]:
     from rq.registry import FailedJobRegistry
 
-    from moderation.notify import WEBHOOK_QUEUE
     from moderation.store.connections import rq_connection
-    from moderation.store.queues import SCREENING_QUEUE
+    from moderation.store.queues import known_queue_names
 
-    conn = rq_connection(current().redis_url)
-    return [FailedJobRegistry(q, connection=conn) for q in (SCREENING_QUEUE, WEBHOOK_QUEUE)]
+    settings = current()
+    conn = rq_connection(settings.redis_url)
+    return [FailedJobRegistry(q, connection=conn) for q in known_queue_names(conn, settings.sites)]
 
 
 @failed.command("list")
@@ -280,9 +281,10 @@ def export(site: str, output: Any) -> None:
 def _site_comments(site: str) -> Any:
     """Every stored comment of one site (a scan of the keyspace: for exports, not for requests)."""
     from moderation.store.comments import Comment
+    from moderation.store.keys import COMMENT_PATTERN
 
     redis = _redis()
-    for key in redis.scan_iter("mod:comment:*", count=1000):
+    for key in redis.scan_iter(COMMENT_PATTERN, count=1000):
         record = redis.hgetall(key)
         if record.get("site") == site:
             yield Comment.from_hash(record)

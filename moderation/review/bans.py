@@ -11,9 +11,8 @@ from redis import Redis
 from moderation import audit
 from moderation.errors import Forbidden, NotFound, ValidationFailed
 from moderation.pseudonyms import pseudonym
-from moderation.store.keys import part
-
-INDEX = "mod:bans"  # set of ban ids, for listing
+from moderation.store.keys import BANS as INDEX
+from moderation.store.keys import ban_key
 
 
 class AuthorBanned(Forbidden):
@@ -38,10 +37,6 @@ def ban_site(moderator: Any, requested: str | None, known_sites: Any) -> str | N
             raise ValidationFailed("The ban is not valid.", fields={"site": ["Name one of your sites."]})
         return str(moderator.sites[0])
     return requested
-
-
-def ban_key(bid: str) -> str:
-    return f"mod:ban:{part(bid)}"
 
 
 class Bans:

@@ -17,104 +17,29 @@ from moderation.accounts import Moderator
 from moderation.errors import CommentNotFound, Conflict, Forbidden, NotPending, ValidationFailed
 from moderation.review.reports import Reports
 from moderation.settings import DEFAULT_RETRY_INTERVALS, Settings
-from moderation.store.comments import (
+from moderation.store import scripts
+from moderation.store.comments import VIEW_STATUSES, Comment, CommentStore, filter_keys, matching, now_ms
+from moderation.store.keys import (
+    DECISION_TIMES,
+    LEASE_PREFIX,
+    MODERATORS_WITH_STATS,
     QUEUE_ALL,
-    VIEW_STATUSES,
-    Comment,
-    CommentStore,
     age_key,
     author_comments_key,
     author_key,
     comment_key,
-    filter_keys,
+    decisions_series_key,
+    depth_series_key,
     lease_key,
-    matching,
-    now_ms,
+    moderator_stats_key,
     replies_key,
     site_queue_key,
 )
-from moderation.store.keys import part
 
 CLAIM_SCAN = 2000  # entries of the walked index one claim looks at, at most: a bound on the script's time
-DECISION_TIMES = "mod:stats:decision_seconds"  # list of recent submission-to-decision seconds
 DECISION_TIMES_KEEP = 1000
 UNDO_SECONDS = 10  # how long the desk offers "Undo" after a decision
 OWN_REVERSAL_SECONDS = 24 * 3600  # a moderator may reverse their own decisions this long; admins, any
-
-
-def moderator_stats_key(name: str) -> str:
-    return f"mod:stats:moderator:{part(name)}"
-
-
-# Set of the moderators who have decided anything: stats read their counters from it instead of scanning keys.
-MODERATORS_WITH_STATS = "mod:stats:moderators"
-
-
-# Lease the next N pending comments atomically: two moderators never get the same one.
-# KEYS: 1 the pending index to walk (the smallest the filters name), 2.. indexes a comment must also be in.
-# ARGV: 1 moderator, 2 how many, 3 lease ms, 4 the lease keys' prefix, 5 how many entries of KEYS[1] to look at.
-_CLAIM = """
-local moderator, want, lease_ms, prefix, scan = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
-local out, offset = {}, 0
-while #out < want and offset < scan do
-  local ids = redis.call('ZRANGE', KEYS[1], offset, math.min(offset + 199, scan - 1))
-  if #ids == 0 then break end
-  for _, id in ipairs(ids) do
-    local wanted = true
-    for i = 2, #KEYS do
-      if not redis.call('ZSCORE', KEYS[i], id) then wanted = false break end
-    end
-    if wanted then
-      local holder = redis.call('GET', prefix .. id)
-      if (not holder) or holder == moderator then
-        redis.call('SET', prefix .. id, moderator, 'PX', lease_ms)
-        out[#out + 1] = id
-        if #out >= want then break end
-      end
-    end
-  end
-  offset = offset + 200
-end
-return out
-"""
-
-
-# Lease these comments to the caller, except those someone else holds.
-_CLAIM_IDS = """
-local moderator, lease_ms, prefix, pending = ARGV[1], ARGV[2], ARGV[3], KEYS[1]
-local out = {}
-for i = 4, #ARGV do
-  local id = ARGV[i]
-  if redis.call('ZSCORE', pending, id) then
-    local holder = redis.call('GET', prefix .. id)
-    if (not holder) or holder == moderator then
-      redis.call('SET', prefix .. id, moderator, 'PX', lease_ms)
-      out[#out + 1] = id
-    end
-  end
-end
-return out
-"""
-
-
-# Drop these leases where the caller holds them (any holder, for an admin): the check and the delete in one step,
-# so a lease that ran out and went to someone else meanwhile is never taken from them.
-_RELEASE = """
-local moderator, anyone = ARGV[1], ARGV[2] == "1"
-for _, key in ipairs(KEYS) do
-  local holder = redis.call('GET', key)
-  if holder and (anyone or holder == moderator) then redis.call('DEL', key) end
-end
-"""
-
-
-def decisions_series_key(minute: int) -> str:
-    """Decisions per minute, one hash per hour of minutes."""
-    return f"mod:series:decisions:{minute // 60}"
-
-
-def depth_series_key(minute: int) -> str:
-    return f"mod:series:depth:{minute}"
 
 
 @dataclass(frozen=True)
@@ -134,9 +59,9 @@ class Desk:
         self.callbacks = dict(callbacks or {})
         self.lease_ms = lease_seconds * 1000
         self.retry_intervals = retry_intervals
-        self._claim = redis.register_script(_CLAIM)
-        self._claim_ids = redis.register_script(_CLAIM_IDS)
-        self._release = redis.register_script(_RELEASE)
+        self._claim = scripts.register(redis, "claim")
+        self._claim_ids = scripts.register(redis, "claim_ids")
+        self._release = scripts.register(redis, "release")
 
     # ---- claims ---------------------------------------------------------------------------
 
@@ -165,8 +90,7 @@ class Desk:
                     pipe.zcard(k)
                 sizes = pipe.execute()
             keys = [k for _, k in sorted(zip(sizes, keys, strict=True))]
-        prefix = lease_key("")
-        return list(self._claim(keys=keys, args=[moderator.name, limit, self.lease_ms, prefix, CLAIM_SCAN]))
+        return list(self._claim(keys=keys, args=[moderator.name, limit, self.lease_ms, LEASE_PREFIX, CLAIM_SCAN]))
 
     def in_scope(self, moderator: Moderator, ids: Iterable[str]) -> list[str]:
         """The ids of comments that exist and that `moderator` may see, in the order given."""
@@ -184,7 +108,7 @@ class Desk:
         ids = self.in_scope(moderator, ids)
         if not ids:
             return []
-        return list(self._claim_ids(keys=[QUEUE_ALL], args=[moderator.name, self.lease_ms, lease_key(""), *ids]))
+        return list(self._claim_ids(keys=[QUEUE_ALL], args=[moderator.name, self.lease_ms, LEASE_PREFIX, *ids]))
 
     def claims(self, ids: Iterable[str]) -> dict[str, Claim]:
         """Who holds each of `ids` and until when."""

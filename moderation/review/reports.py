@@ -16,27 +16,12 @@ from redis import Redis, WatchError
 from moderation import audit, policy
 from moderation.accounts import Moderator
 from moderation.errors import CommentNotFound, Conflict
-from moderation.store.comments import Comment, P, comment_key, now_ms
-from moderation.store.keys import part
+from moderation.store.comments import Comment, now_ms
+from moderation.store.keys import comment_key, reasons_key, reported_key, reporters_key
 
 # The reject reason an unpublished comment takes from its readers' most given report reason.
 REJECT_FOR = {"abuse": "abuse", "spam": "spam", "off_topic": "off_topic", "personal_data": "personal_data",
               "misinformation": "other", "other": "other"}
-
-
-def reasons_key(comment_id: str) -> str:
-    """Hash: report reason -> how many readers gave it."""
-    return f"{P}reports:{part(comment_id)}:reasons"
-
-
-def reporters_key(comment_id: str) -> str:
-    """Set of the hashed ids of the readers who reported the comment."""
-    return f"{P}reports:{part(comment_id)}:by"
-
-
-def reported_key(site: str) -> str:
-    """Sorted set of a site's reported, still published comments, scored by their latest report (ms)."""
-    return f"{P}reported:{part(site)}"
 
 
 def _reporter(site: str, reporter_id: str) -> str:

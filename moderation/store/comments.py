@@ -1,11 +1,6 @@
 """The Redis data model: comments, the review queue, published lists and idempotency records.
 
-Keys (all under `mod:`; every value from outside goes in through keys.part, so it cannot name another key):
-  comment:{id}                       hash, the comment and its screening and decision
-  queue:all / queue:site:{s} / queue:article:{s}:{a} / queue:flag:{code}
-                                     sorted sets of pending comments, score = queue_score()
-  published:{s}:{a}                  sorted set of published comments, score = created ms
-  idem:{s}:{sha256(key)}             hash, the first answer to an Idempotency-Key
+The key names are moderation.store.keys'; the scripts are moderation.store.scripts'.
 """
 
 from __future__ import annotations
@@ -16,128 +11,43 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from redis import Redis, WatchError
-from rq.queue import Queue
 
 from moderation import metrics, policy
 from moderation.errors import CommentNotFound, IdempotencyConflict, Overloaded, RateLimited, ValidationFailed
-from moderation.pseudonyms import pseudonym
 from moderation.review.bans import AuthorBanned, Bans
 from moderation.settings import Settings
-from moderation.store import queues
-from moderation.store.keys import part
+from moderation.store import queues, scripts
+from moderation.store.keys import (
+    QUEUE_ALL,
+    RECEIVED,
+    address_key,
+    age_key,
+    article_queue_key,
+    articles_key,
+    author_comments_key,
+    author_key,
+    comment_key,
+    decided_key,
+    duplicate_key,
+    flag_queue_key,
+    idempotency_key,
+    language_queue_key,
+    replies_key,
+    severity_queue_key,
+    signed_request_key,
+    site_queue_key,
+)
 
-P = "mod:"
-QUEUE_ALL = P + "queue:all"
 RISK_MAX = 100
-
-
-def comment_key(comment_id: str) -> str:
-    return f"{P}comment:{part(comment_id)}"
-
-
-def site_queue_key(site: str) -> str:
-    return f"{P}queue:site:{part(site)}"
-
-
-def article_queue_key(site: str, article_id: str) -> str:
-    return f"{P}queue:article:{part(site)}:{part(article_id)}"
-
-
-def flag_queue_key(code: str) -> str:
-    return f"{P}queue:flag:{part(code)}"
-
-
-def language_queue_key(language: str) -> str:
-    """Pending comments by the language screening found: ar, en or mixed."""
-    return f"{P}queue:language:{part(language)}"
-
-
-def severity_queue_key(severity: str) -> str:
-    """Pending comments by their strongest flag's severity ('none' for unflagged ones)."""
-    return f"{P}queue:severity:{part(severity)}"
-
-
-def age_key(site: str | None = None) -> str:
-    """Pending comments by creation time, of a site or (without one) of every site: the desk's oldest and newest
-    first, and the oldest pending age."""
-    return f"{P}queue:age:{part(site)}" if site is not None else f"{P}queue:age"
-
-
 DECIDED = ("approved", "rejected")  # the desk's views of decided comments
-
-
-def decided_key(view: str, site: str | None = None) -> str:
-    """Decided comments by decision time: `approved` (published, or approved and waiting for their parent) or
-    `rejected`, of a site or of every site."""
-    return f"{P}decided:{view}:{part(site)}" if site is not None else f"{P}decided:{view}"
-
-
-def articles_key(site: str) -> str:
-    """A site's article ids that have had comments to review, for the desk's search by prefix (ZRANGEBYLEX)."""
-    return f"{P}articles:{part(site)}"
-
-
-def replies_key(parent_id: str) -> str:
-    return f"{P}replies:{part(parent_id)}"
-
-
-def published_version_key(site: str, article_id: str) -> str:
-    """Bumped on every change to an article's published list: the public ETag."""
-    return f"{P}published:{part(site)}:{part(article_id)}:version"
-
-
-def lease_key(comment_id: str) -> str:
-    return f"{P}lease:{part(comment_id)}"
-
-
-def published_key(site: str, article_id: str) -> str:
-    return f"{P}published:{part(site)}:{part(article_id)}"
-
-
-def _hash(value: str) -> str:
-    """Emails and addresses appear in key names only as their pseudonym."""
-    return pseudonym(value)[:32]
-
-
-def author_key(site: str, email: str) -> str:
-    """Hash of the author's decided counts on a site: approved, rejected."""
-    return f"{P}author:{part(site)}:{_hash(email)}"
-
-
-def author_comments_key(site: str, email: str) -> str:
-    """Sorted set of the author's latest comments on a site, score = created ms."""
-    return f"{P}author:{part(site)}:{_hash(email)}:comments"
-
-
-def address_key(site: str, ip: str) -> str:
-    """Sorted set of recent comments from one client address, score = created ms."""
-    return f"{P}address:{part(site)}:{_hash(ip)}"
-
-
-def duplicate_key(site: str, fingerprint: str) -> str:
-    return f"{P}dup:{part(site)}:{part(fingerprint)}"
-
-
-RECEIVED = P + "received"  # sorted set: comments not yet screened, score = created ms (for the reaper)
 AUTHOR_HISTORY_KEEP = 200
 ADDRESS_WINDOW_MS = 7 * 24 * 3600 * 1000
-
-
-def idempotency_key(site: str, key: str) -> str:
-    return f"{P}idem:{part(site)}:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
-
-
-def signed_request_key(site: str, signed_at: int, body_sha256: str) -> str:
-    """The record of a signed request sent without an Idempotency-Key: its signed time and body name it."""
-    return f"{P}signed:{part(site)}:{signed_at}:{body_sha256}"
-
-
 # A signed request's record outlives the time its signature is accepted in (300 s old to 30 s ahead).
 SIGNED_REQUEST_TTL = 400
 
@@ -361,109 +271,22 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
             from None
 
 
-# Accepts one comment, or says why not, atomically: no other client runs between the checks and the writes.
-# KEYS: 1 comment hash, 2 received zset, 3 intake counters, 4 screening queue list, 5 author's comments,
-#   6 address's comments, 7 idempotency record (or the signed request's record), 8 parent comment,
-#   9 parent's replies ("" where there is none),
-#   10 screening job hash, 11 RQ's set of queues, 12.. ban keys.
-# ARGV: 1 comment id, 2 created ms, 3 window start ms, 4 per-author limit, 5 per-address limit, 6 body sha256
-#   (empty for a signed request's record: the signature already binds the body),
-#   7 address window start ms, 8 site, 9 article id, 10 screening job id, 11 the comment hash as a JSON object,
-#   12.. the job hash's fields that vary (ScreeningJobs.VARYING).
-# Settings and the job's constant fields are written into the source (see _accept_script): each argument costs
-# the API process work to pass, and these would be the same in every call.
-_ACCEPT = """
-local id, created = ARGV[1], ARGV[2]
-if KEYS[7] ~= "" then
-  local earlier = redis.call("HMGET", KEYS[7], "comment_id", "body_sha256")
-  if earlier[1] then return {"replay", earlier[1], earlier[2]} end
-end
-if MAX_BACKLOG > 0 then
-  local backlog = redis.call("LLEN", KEYS[4])
-  if backlog >= MAX_BACKLOG then return {"overloaded", tostring(backlog)} end
-end
-if #KEYS >= 12 and redis.call("EXISTS", unpack(KEYS, 12, #KEYS)) > 0 then return {"banned"} end
-local function over(key, limit, who)
-  local count = redis.call("ZCOUNT", key, ARGV[3], "+inf")
-  if count < limit then return nil end
-  local oldest = redis.call("ZRANGEBYSCORE", key, ARGV[3], "+inf", "WITHSCORES", "LIMIT", count - limit, 1)
-  return {"limited", who, oldest[2] or ""}
-end
-local refused = over(KEYS[5], tonumber(ARGV[4]), "author")
-if not refused and KEYS[6] ~= "" then refused = over(KEYS[6], tonumber(ARGV[5]), "address") end
-if refused then return refused end
-if KEYS[8] ~= "" then
-  local parent = redis.call("HMGET", KEYS[8], "site", "article_id")
-  if parent[1] ~= ARGV[8] or parent[2] ~= ARGV[9] then return {"no_parent"} end
-end
--- The comment first: were the job's writes to fail, the reaper would queue a comment left "received".
-local fields = {}
-for name, value in pairs(cjson.decode(ARGV[11])) do
-  fields[#fields + 1] = name
-  fields[#fields + 1] = value
-end
-redis.call("HSET", KEYS[1], unpack(fields))
-redis.call("ZADD", KEYS[2], created, id)
-redis.call("HINCRBY", KEYS[3], "202", 1)
-redis.call("ZADD", KEYS[5], created, id)
-redis.call("ZREMRANGEBYRANK", KEYS[5], 0, -AUTHOR_HISTORY_KEEP - 1)
-if KEYS[6] ~= "" then
-  redis.call("ZADD", KEYS[6], created, id)
-  redis.call("ZREMRANGEBYSCORE", KEYS[6], "-inf", ARGV[7])
-  redis.call("PEXPIRE", KEYS[6], ADDRESS_WINDOW_MS)
-end
-if KEYS[9] ~= "" then redis.call("SADD", KEYS[9], id) end
-if KEYS[7] ~= "" then
-  redis.call("HSET", KEYS[7], "comment_id", id, "body_sha256", ARGV[6])
-  -- An Idempotency-Key is kept for its TTL; a signed request's record (no body hash) only while it could replay.
-  redis.call("EXPIRE", KEYS[7], ARGV[6] ~= "" and IDEMPOTENCY_TTL or SIGNED_REQUEST_TTL)
-end
--- The screening job, as RQ's enqueue writes it.
-redis.call("SADD", KEYS[11], KEYS[4])
-local job = {JOB_CONSTANT_FIELDS}
-for i, name in ipairs({JOB_VARYING_FIELDS}) do
-  job[#job + 1] = name
-  job[#job + 1] = ARGV[11 + i]
-end
-redis.call("HSET", KEYS[10], unpack(job))
-redis.call("RPUSH", KEYS[4], ARGV[10])
-return {"ok"}
-"""
-
-
-def _lua_string(value: bytes) -> str:
-    """A Lua string literal for any bytes (every byte escaped, so nothing in it can end the literal)."""
-    return '"' + "".join(f"\\{b:03d}" for b in value) + '"'
-
-
-def _accept_script(constant_job_fields: Mapping[str, Any], varying_job_fields: Iterable[str], encode: Callable[
-        [Any], bytes], *, max_backlog: int, idempotency_ttl: int) -> str:
-    """The intake's script with this process's settings and the screening job's constant fields written in."""
-    constants = {
-        "MAX_BACKLOG": str(int(max_backlog)), "IDEMPOTENCY_TTL": str(int(idempotency_ttl)),
-        "SIGNED_REQUEST_TTL": str(SIGNED_REQUEST_TTL), "AUTHOR_HISTORY_KEEP": str(AUTHOR_HISTORY_KEEP),
-        "ADDRESS_WINDOW_MS": str(ADDRESS_WINDOW_MS),
-        "JOB_CONSTANT_FIELDS": ", ".join(_lua_string(encode(item)) for pair in constant_job_fields.items()
-                                         for item in pair),
-        "JOB_VARYING_FIELDS": ", ".join(_lua_string(encode(name)) for name in varying_job_fields),
-    }
-    source = _ACCEPT
-    for name, value in constants.items():
-        source = source.replace(name, value)
-    return source
-
-
 class CommentStore:
     """All reads and writes of comments; the only module that knows the key layout."""
 
-    def __init__(self, redis: Redis, queue: Queue | None = None, idempotency_ttl: int = Settings.idempotency_ttl,
-                 max_backlog: int = 0) -> None:
+    def __init__(self, redis: Redis, idempotency_ttl: int = Settings.idempotency_ttl, max_backlog: int = 0) -> None:
         self.redis = redis
-        self.queue = queue if queue is not None else queues.screening_queue(redis)
-        self.jobs = queues.ScreeningJobs(self.queue)
-        self._accept = redis.register_script(_accept_script(
-            self.jobs.constant_fields, self.jobs.VARYING, redis.connection_pool.get_encoder().encode,
-            max_backlog=max_backlog, idempotency_ttl=idempotency_ttl))
+        self.idempotency_ttl = idempotency_ttl
+        self.max_backlog = max_backlog
+        self._jobs: dict[str, queues.ScreeningJobs] = {}
+        self._accept = scripts.register(redis, "accept")
+
+    def screening_jobs(self, site: str) -> queues.ScreeningJobs:
+        """How the site's screening jobs are written (one prototype per site's queue, made once)."""
+        jobs = self._jobs.get(site)
+        if jobs is None:
+            jobs = self._jobs[site] = queues.ScreeningJobs(queues.screening_queue(self.redis, site))
+        return jobs
 
     # ---- intake ---------------------------------------------------------------------------
 
@@ -504,7 +327,8 @@ class CommentStore:
         )
         email, ip, parent = comment.author_email, comment.client_ip, comment.parent_id
         since = created - window_seconds * 1000
-        job = self.jobs.record(comment.id)
+        jobs = self.screening_jobs(site)
+        job = jobs.record(comment.id)
         body_sha256 = hashlib.sha256(raw_body).hexdigest()
         if idem_key:
             record = idempotency_key(site, idem_key)
@@ -512,12 +336,14 @@ class CommentStore:
             record, body_sha256 = signed_request_key(site, signed_at, body_sha256), ""
         else:
             record = ""
-        keys = [comment_key(comment.id), RECEIVED, metrics.INTAKE, self.queue.key, author_comments_key(site, email),
+        keys = [comment_key(comment.id), RECEIVED, metrics.INTAKE, jobs.queue_key, author_comments_key(site, email),
                 address_key(site, ip) if ip else "", record,
                 comment_key(parent) if parent else "", replies_key(parent) if parent else "",
-                job.key, self.queue.redis_queues_keys, *Bans.check_keys(email, ip, site)]
+                job.key, jobs.queues_key, *Bans.check_keys(email, ip, site)]
         args = [comment.id, created, since, per_author, per_address, body_sha256, created - ADDRESS_WINDOW_MS, site,
-                comment.article_id, job.id, json.dumps(comment.to_hash(), ensure_ascii=False), *job.fields.values()]
+                comment.article_id, job.id, json.dumps(comment.to_hash(), ensure_ascii=False),
+                self.max_backlog, self.idempotency_ttl, SIGNED_REQUEST_TTL, AUTHOR_HISTORY_KEEP, ADDRESS_WINDOW_MS,
+                *job.fields.values(), *jobs.constant_args]
         outcome, *detail = self._accept(keys=keys, args=args)
         if outcome == "ok":
             return Accepted(comment.id, replayed=False)

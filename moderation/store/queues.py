@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,8 @@ from rq.utils import now, utcformat
 
 from moderation.logs import current_request_id
 from moderation.settings import current
+from moderation.store.keys import SCREENING_QUEUE, WEBHOOK_QUEUE, screening_job_id, screening_queue_name
 
-SCREENING_QUEUE = "screening"
 SCREEN_JOB = "workers.jobs.screen_comment"
 # Runs when a job raises: turns off retries for faults that another try cannot mend.
 SCREEN_FAILURE_CALLBACK = "workers.jobs.retry_only_transient"
@@ -27,14 +28,33 @@ def screen_timeout() -> int:
     return current().screen_timeout
 
 
-def screening_job_id(comment_id: str) -> str:
-    """One screening job per comment, named after it, so a comment and its job are findable from each other."""
-    return f"screen-{comment_id}"
+def screening_queue(connection: Redis, site: str) -> Queue:
+    """The site's screening queue: the intake writes to it; the screening workers read every site's in turn."""
+    return Queue(screening_queue_name(site), connection=connection)
 
 
-def screening_queue(connection: Redis) -> Queue:
-    """The queue the intake writes to and the screening workers read."""
-    return Queue(SCREENING_QUEUE, connection=connection)
+ROLES = ("screening", "webhooks", "all")
+
+
+def queue_names(sites: Iterable[str], role: str = "all") -> tuple[str, ...]:
+    """The queues a worker of `role` reads: every site's screening queue, or the deliveries, or both."""
+    screening = tuple(screening_queue_name(site) for site in sorted(sites))
+    return {"screening": screening, "webhooks": (WEBHOOK_QUEUE,), "all": (*screening, WEBHOOK_QUEUE)}[role]
+
+
+def is_screening(queue_name: str) -> bool:
+    """Whether an RQ queue is one of the sites' screening queues."""
+    return queue_name.startswith(SCREENING_QUEUE + ":")
+
+
+def known_queue_names(connection: Redis, sites: Iterable[str], role: str = "all") -> tuple[str, ...]:
+    """`queue_names`, and every other site's screening queue RQ knows of (one a comment was queued in before its
+    site left the configuration, say): what workers read and ops list."""
+    names = queue_names(sites, role)
+    if role != "webhooks":
+        known = sorted(q.name for q in Queue.all(connection=connection) if is_screening(q.name))
+        names = (*names, *(name for name in known if name not in names))
+    return names
 
 
 def _options() -> dict[str, Any]:
@@ -83,6 +103,8 @@ class ScreeningJobs:
     def __init__(self, queue: Queue) -> None:
         prototype = queue.create_job(SCREEN_JOB, args=("",), job_id=screening_job_id("prototype"), **_options())
         self.constant_fields = {k: v for k, v in prototype.to_dict().items() if k not in self.VARYING}
+        self.constant_args = [item for pair in self.constant_fields.items() for item in pair]
+        self.queue_key, self.queues_key = queue.key, queue.redis_queues_keys
         self._dumps = queue.serializer.dumps
 
     def record(self, comment_id: str) -> JobRecord:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 from redis import Redis
 
 from moderation.errors import RateLimited
-
-
-def key_name(scope: str, caller: str, window: int) -> str:
-    """The counter of `caller` in `scope` for the window; the caller is hashed (an API key is a secret)."""
-    digest = hashlib.sha256(caller.encode("utf-8")).hexdigest()[:24]
-    return f"mod:rate:{scope}:{digest}:{window}"
+from moderation.store.keys import rate_key
 
 
 def take(redis: Redis, scope: str, caller: str, per_second: int) -> None:
     """Count one call; past `per_second` calls in this second, a 429 with Retry-After: 1."""
     window = int(time.time())
-    name = key_name(scope, caller, window)
+    name = rate_key(scope, caller, window)
     pipe = redis.pipeline(transaction=False)
     pipe.incr(name)
     pipe.expire(name, 2)

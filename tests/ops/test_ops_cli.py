@@ -54,7 +54,7 @@ def test_failed_jobs_are_listed_and_requeued(client: Any, work: Any, redis_serve
     monkeypatch.setattr(CommentStore, "record_screening", broken)
     work()
     listed = cli(redis_server.url, "failed", "list").stdout
-    assert f"screening\tscreen-{cid}" in listed and "ValueError: simulated bug" in listed
+    assert f"screening:demo\tscreen-{cid}" in listed and "ValueError: simulated bug" in listed
     monkeypatch.undo()
     assert f"requeued screen-{cid}" in cli(redis_server.url, "failed", "requeue", f"screen-{cid}").stdout
     work()
@@ -101,7 +101,7 @@ def test_api_command_serves_under_gunicorn_with_metrics_shared_by_its_processes(
         ids = {answer["id"] for _, answer in answers}
         assert len(ids) == 48
         assert {redis.hget(f"mod:comment:{cid}", "body") for cid in ids} == {f"comment {i}" for i in range(48)}
-        assert sorted(redis.lrange("rq:queue:screening", 0, -1)) == sorted(f"screen-{cid}" for cid in ids)
+        assert sorted(redis.lrange("rq:queue:screening:demo", 0, -1)) == sorted(f"screen-{cid}" for cid in ids)
         assert post_comment(base, "demo", "wrong", {"body": "x"})[0] == 401
         metrics = urllib.request.urlopen(f"{base}/metrics", timeout=5).read().decode()
         assert 'moderation_intake_responses_total{status="202"} 48' in metrics

@@ -27,7 +27,8 @@ RUNBOOK = (ROOT / "docs" / "runbook.md").read_text()
 COMMANDS = [line.strip() for block in re.findall(r"```sh\n(.*?)```", RUNBOOK, re.S)
             for line in block.splitlines() if line.strip() and not line.strip().startswith("#")]
 LONG_RUNNING = {"moderation api", "moderation worker", "moderation worker --queue webhooks",
-                'rq worker -w workers.run.ScreeningWorker screening --with-scheduler --url "$REDIS_URL"'}
+                "rq worker -w workers.run.ScreeningWorker screening:demo screening:other "
+                '--dequeue-strategy round_robin --with-scheduler --url "$REDIS_URL"'}
 BIN = Path(sys.prefix) / "bin"
 
 
@@ -70,12 +71,12 @@ def test_each_screening_worker_command_screens_and_runs_the_scheduler(ops_env: A
     cid = submit(client, payload("screened by the runbook's worker")).json["id"]
     # A retry that waits: only a worker running RQ's scheduler puts it back on the queue.
     conn = rq_connection(server.url)
-    waiting = Queue("screening", connection=conn).enqueue_in(timedelta(seconds=1), "tests.jobs.noop")
+    waiting = Queue("screening:demo", connection=conn).enqueue_in(timedelta(seconds=1), "tests.jobs.noop")
     worker = _bash(command, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review", 30)
         wait_for(lambda: waiting.get_status(refresh=True) == "finished", timeout=30)
-        assert waiting.id not in ScheduledJobRegistry("screening", connection=conn)
+        assert waiting.id not in ScheduledJobRegistry("screening:demo", connection=conn)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
@@ -97,7 +98,7 @@ def test_the_delivery_worker_command_delivers_events_and_signs_with_the_current_
         cid = submit(client, payload("to approve"), secret=SECRET).json["id"]  # the old secret still verifies
         from workers.run import run
 
-        run(burst=True, redis_url=server.url, queues=("screening",))
+        run(burst=True, redis_url=server.url, queues=("screening:demo",))
         assert client.post(f"/v1/moderation/comments/{cid}/decision", headers=ADMIN_HEADERS,
                            json={"action": "approve"}).status_code == 200
         worker = _bash("moderation worker --queue webhooks", rotated, stdout=subprocess.DEVNULL,

@@ -268,7 +268,7 @@ def test_an_ended_session_asks_to_sign_in_and_then_saves_the_decision(live: tupl
                                                                        work: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    from moderation.sessions import session_key
+    from moderation.store.keys import session_key
 
     base, app = live
     client = app.test_client()

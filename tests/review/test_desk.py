@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
 
-from moderation.store.comments import comment_key
+from moderation.store.keys import comment_key
 from tests.conftest import ADMIN, ADMIN_HEADERS, make_app, payload, submit
 from tests.redis_server import RedisServer
 

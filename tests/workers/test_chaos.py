@@ -55,7 +55,7 @@ def test_kill_9_of_a_worker_mid_run_loses_and_doubles_nothing(tmp_path: Path,
             wait_for(lambda key=record.key: conn.hget(key, "state") == b"busy", timeout=30)
             victim.send_signal(signal.SIGKILL)
             victim.wait()
-            held = [job for job in StartedJobRegistry("screening", connection=conn).get_job_ids()
+            held = [job for job in StartedJobRegistry("screening:demo", connection=conn).get_job_ids()
                     if conn.hget(f"rq:job:{job}", "worker_name") == record.name.encode()]
             if held:
                 break
@@ -65,7 +65,7 @@ def test_kill_9_of_a_worker_mid_run_loses_and_doubles_nothing(tmp_path: Path,
         assert statuses.count("pending_review") == 2000
         assert redis.hget(f"mod:comment:{held[0].removeprefix('screen-')}", "status") == "pending_review"
         assert redis.hget("mod:metrics:screening", "count") == "2000"  # each screened exactly once
-        assert redis.llen("rq:queue:screening") == 0
+        assert redis.llen("rq:queue:screening:demo") == 0
     finally:
         survivor.send_signal(signal.SIGTERM)
         survivor.wait(30)

@@ -92,7 +92,7 @@ def test_a_job_that_met_redis_out_of_memory_is_retried_not_parked(tmp_path: Path
         time.sleep(6)
         assert worker.poll() is None
         assert redis.hget(f"mod:comment:{cid}", "status") == "received"
-        assert FailedJobRegistry("screening", connection=conn).get_job_ids() == []
+        assert FailedJobRegistry("screening:demo", connection=conn).get_job_ids() == []
         redis.config_set("maxmemory", "0")  # what ops do: give Redis room; nobody touches the workers or jobs
         wait_for(lambda: redis.hget(f"mod:comment:{cid}", "status") == "pending_review", timeout=90)
         assert worker.poll() is None
@@ -107,7 +107,7 @@ def test_a_second_sigterm_stops_at_once_and_the_job_is_retried(redis_server: Red
     worker = start_worker(redis_server.url)
     try:
         conn = rq_connection(redis_server.url)
-        job = Queue("screening", connection=conn).enqueue(
+        job = Queue("screening:demo", connection=conn).enqueue(
             "tests.jobs.slow", "mark", 20, job_timeout=60, retry=Retry(max=3, interval=[1]),
             on_failure=Callback("workers.jobs.retry_only_transient"))
         wait_for(lambda: Job.fetch(job.id, connection=conn).get_status() == "started", timeout=30)
@@ -117,7 +117,7 @@ def test_a_second_sigterm_stops_at_once_and_the_job_is_retried(redis_server: Red
         worker.wait(5)
         assert redis.get("mark") is None
         assert Job.fetch(job.id, connection=conn).get_status() != "failed"
-        assert FailedJobRegistry("screening", connection=conn).get_job_ids() == []
+        assert FailedJobRegistry("screening:demo", connection=conn).get_job_ids() == []
     finally:
         if worker.poll() is None:
             worker.kill()
@@ -151,7 +151,7 @@ def test_a_failover_to_a_replica_is_a_503_until_it_is_promoted_and_nothing_is_lo
         ids = [*before, after.json["id"]]
         wait_for(lambda: all(s == "pending_review" for s in statuses(redis, ids)), timeout=120)
         assert worker.poll() is None
-        assert FailedJobRegistry("screening", connection=rq_connection(replica.url)).get_job_ids() == []
+        assert FailedJobRegistry("screening:demo", connection=rq_connection(replica.url)).get_job_ids() == []
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)

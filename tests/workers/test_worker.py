@@ -29,7 +29,8 @@ def test_running_the_job_twice_leaves_one_queue_entry(client: FlaskClient, redis
     work()
     before = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
     # Enqueue the same screening again, as a retry or a duplicate delivery would.
-    queues.enqueue_screening(queues.screening_queue(rq_connection(redis_server.url)), cid, job_id=f"again-{cid}")
+    queues.enqueue_screening(queues.screening_queue(rq_connection(redis_server.url), "demo"), cid,
+                             job_id=f"again-{cid}")
     work()
     after = client.get(f"/v1/moderation/comments/{cid}", headers=ADMIN_HEADERS).json
     assert after == before
@@ -59,7 +60,7 @@ def test_a_transient_redis_fault_is_retried(client: FlaskClient, redis: Redis, w
         time.sleep(0.2)
     assert _status(client, cid) == "pending_review"
     assert calls["n"] == 2
-    assert FailedJobRegistry(queues.SCREENING_QUEUE, connection=redis).count == 0
+    assert FailedJobRegistry("screening:demo", connection=redis).count == 0
 
 
 def test_a_bug_is_not_retried_and_lands_in_the_failed_registry(client: FlaskClient, redis: Redis, work: Any,
@@ -77,7 +78,7 @@ def test_a_bug_is_not_retried_and_lands_in_the_failed_registry(client: FlaskClie
     time.sleep(1.5)  # past the first retry interval: a retry would now be due
     work()
     assert calls["n"] == 1
-    registry = FailedJobRegistry(queues.SCREENING_QUEUE, connection=rq_connection(redis_server.url))
+    registry = FailedJobRegistry("screening:demo", connection=rq_connection(redis_server.url))
     assert registry.get_job_ids() == [f"screen-{cid}"]
     assert _status(client, cid) == "received"  # nothing lost: ops can requeue it
 
@@ -89,9 +90,9 @@ def test_a_bug_is_not_retried_and_lands_in_the_failed_registry(client: FlaskClie
 
 def test_screening_a_deleted_comment_fails_visibly(redis: Redis, redis_server: RedisServer, work: Any) -> None:
     conn = rq_connection(redis_server.url)
-    queues.enqueue_screening(queues.screening_queue(conn), "nosuchcomment")
+    queues.enqueue_screening(queues.screening_queue(conn, "demo"), "nosuchcomment")
     work()
-    assert FailedJobRegistry(queues.SCREENING_QUEUE, connection=conn).get_job_ids() == ["screen-nosuchcomment"]
+    assert FailedJobRegistry("screening:demo", connection=conn).get_job_ids() == ["screen-nosuchcomment"]
 
 
 def test_a_comment_whose_job_vanished_is_screened_again(client: FlaskClient, redis: Redis, work: Any,
@@ -100,7 +101,7 @@ def test_a_comment_whose_job_vanished_is_screened_again(client: FlaskClient, red
 
     lost, waiting = (submit(client, payload(f"c{i}", author={"name": "N", "email": f"l{i}@example.com"})).json["id"]
                      for i in range(2))
-    redis.lrem("rq:queue:screening", 0, f"screen-{lost}")  # as a worker killed between taking and starting it
+    redis.lrem("rq:queue:screening:demo", 0, f"screen-{lost}")  # as a worker killed between taking and starting it
     conn = rq_connection(redis_server.url)
     assert requeue_lost(conn, older_than_seconds=60) == []  # too young to call lost
     assert requeue_lost(conn, older_than_seconds=0) == [lost]  # the other one is still waiting its turn

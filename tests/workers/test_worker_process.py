@@ -30,7 +30,7 @@ def status(client: Any, cid: str) -> str:
 def test_rqs_own_worker_command_screens_comments(redis_server: RedisServer, redis: Any) -> None:
     client = make_app(redis_server.url).test_client()
     cid = submit(client, payload("you idiot")).json["id"]
-    done = subprocess.run([str(BIN / "rq"), "worker", "-w", "workers.run.ScreeningWorker", "screening", "webhooks",
+    done = subprocess.run([str(BIN / "rq"), "worker", "-w", "workers.run.ScreeningWorker", "screening:demo", "webhooks",
                            "--url", redis_server.url, "--burst"],
                           cwd=ROOT, env=env(redis_server.url), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -42,7 +42,7 @@ def test_sigterm_lets_the_current_job_finish(redis_server: RedisServer, redis: A
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         conn = rq_connection(redis_server.url)
-        job = Queue("screening", connection=conn).enqueue("tests.jobs.slow", "mark", 1.5)
+        job = Queue("screening:demo", connection=conn).enqueue("tests.jobs.slow", "mark", 1.5)
         wait_for(lambda: Job.fetch(job.id, connection=conn).get_status() == "started", timeout=30)
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(30) == 0
