@@ -190,6 +190,9 @@ class Settings:
     screen_timeout: int = _var("MODERATION_SCREEN_TIMEOUT", 30, _number(int, 1))
     maintenance_seconds: int = _var("MODERATION_MAINTENANCE_SECONDS", 60, _number(int, 1))
     worker_heartbeat_file: str = _var("MODERATION_WORKER_HEARTBEAT_FILE", "")  # touched for a healthcheck
+    # Retention: days after which a comment's personal data is erased, and a rejected comment deleted.
+    pii_days: int = _var("MODERATION_PII_DAYS", 30, _number(int, 1))
+    retention_days: int = _var("MODERATION_RETENTION_DAYS", 90, _number(int, 1))
     # Processes: `moderation api` and `make run`; make run's local Redis and credentials live under var_dir.
     host: str = _var("HOST", "127.0.0.1")
     port: int = _var("PORT", 8000, _number(int, 1))
@@ -205,6 +208,9 @@ class Settings:
             raise ConfigError(f"MODERATION_ADMIN_TOKEN must be at least {ADMIN_TOKEN_MIN_CHARS} characters (it is "
                               f"{len(self.admin_token)}); make one with: python -c 'import secrets; "
                               "print(secrets.token_urlsafe(32))'")
+        if self.retention_days < self.pii_days:
+            raise ConfigError(f"MODERATION_RETENTION_DAYS ({self.retention_days}) must be at least "
+                              f"MODERATION_PII_DAYS ({self.pii_days}): a comment is deleted after its data is erased")
 
     @cached_property
     def sites(self) -> Mapping[str, str]:

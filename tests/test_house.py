@@ -9,7 +9,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 CORE = ROOT / "moderation"
-STAGES = ("intake", "screening", "review", "publishing", "notify", "store")
+STAGES = ("intake", "screening", "review", "publishing", "notify", "retention", "store")
 
 
 def _module(path: Path) -> str:

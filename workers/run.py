@@ -13,15 +13,16 @@ from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker, Worker
 from rq.worker import BaseWorker, DequeueStrategy
 
-from moderation import logs, sitepolicy
+from moderation import logs, retention, sitepolicy
 from moderation.screening.screener import screener_for
 from moderation.settings import ConfigError, current
-from moderation.store.connections import rq_connection
+from moderation.store.connections import rq_connection, text_twin
 from moderation.store.queues import ROLES, known_queue_names, screen_timeout
 from workers.jobs import ColdShutdown
 from workers.reaper import requeue_lost
 
 log = logging.getLogger(__name__)
+RETENTION_EVERY_SECONDS = 3600  # one worker an hour erases and deletes what the retention limits say
 RECONNECT_WAITS = (1, 2, 5, 10, 30)  # seconds between tries to reach Redis again; the last repeats
 
 
@@ -80,6 +81,9 @@ class _Screening:
         super().clean_registries()  # type: ignore[misc]  # a mixin: RQ's worker class is the next base, unknown to mypy here
         requeue_lost(self.connection, older_than_seconds=screen_timeout(),  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
                      every_seconds=max(1, maintenance_seconds() - 1))
+        settings = current()
+        retention.sweep(text_twin(self.connection), pii_days=settings.pii_days,  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
+                        retention_days=settings.retention_days, every_seconds=RETENTION_EVERY_SECONDS)
 
 
 class ScreeningWorker(_Screening, SimpleWorker):

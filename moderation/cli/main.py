@@ -290,6 +290,28 @@ def _site_comments(site: str) -> Any:
             yield Comment.from_hash(record)
 
 
+@main.command()
+@click.option("--site", required=True, help="The site the author wrote on.")
+@click.option("--email", required=True, help="The author's email, as the site sent it.")
+def forget(site: str, email: str) -> None:
+    """Erase one author's data on SITE: email, address, user agent and name of each comment, their history and
+    counts, and the email in bans (which still hold by its hash). Audited, without the email."""
+    from moderation import retention
+
+    count = retention.forget(_redis(), site=site, email=email, actor="cli")
+    click.echo(f"forgot the author of {count} comments on {site}")
+
+
+@main.command("retention")
+def retention_now() -> None:
+    """Erase and delete now what MODERATION_PII_DAYS and MODERATION_RETENTION_DAYS say (workers do it hourly)."""
+    from moderation import retention
+
+    settings = current()
+    swept = retention.sweep(_redis(), pii_days=settings.pii_days, retention_days=settings.retention_days)
+    click.echo(f"erased the personal data of {swept.erased} comments; deleted {swept.deleted} rejected comments")
+
+
 @main.command("export-labels")
 @click.option("--site", required=True, help="The site whose decisions become labels.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Decided on or after DATE.")

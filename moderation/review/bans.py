@@ -104,6 +104,17 @@ class Bans:
             found = pipe.execute()
         return [[json.loads(r) for r in records if r] for records in found]
 
+    FORGOTTEN = "(forgotten)"
+
+    def forget_email(self, pipe: Any, email: str, site: str) -> None:
+        """Take the email out of the bans on it, on `site` and on every site (inside the caller's transaction): each
+        ban still holds, by the email's hash, which names its key."""
+        for bid in (ban_id("email", email), ban_id("email", email, site)):
+            raw = self.redis.get(ban_key(bid))
+            if raw:
+                pipe.set(ban_key(bid), json.dumps({**json.loads(raw), "value": self.FORGOTTEN}, ensure_ascii=False),
+                         keepttl=True)
+
     @staticmethod
     def check_keys(email: str, ip: str | None, site: str) -> list[str]:
         """The keys whose existence means this submission to `site` is banned (read by the intake's script)."""

@@ -215,7 +215,7 @@ class Desk:
                     comment.file_as_decided(pipe, "approved" if action == "approve" else "rejected", decided)
                     pipe.delete(lease_key(comment_id))
                     publishing.publish(pipe, publish, decided)
-                    pipe.hincrby(author_key(comment.site, comment.author_email),
+                    pipe.hincrby(author_key(comment.site, comment.ref),
                                  "approved" if action == "approve" else "rejected", 1)
                     metrics.count_decision(pipe, action)
                     pipe.hincrby(moderator_stats_key(moderator.name), action, 1)
@@ -281,7 +281,7 @@ class Desk:
             for reply in unpublish[1:]:  # replies wait again for their parent
                 pipe.hset(comment_key(reply.id), "status", policy.APPROVED)
             counter = "approved" if previous.get("action") == "approve" else "rejected"
-            pipe.hincrby(author_key(comment.site, comment.author_email), counter, -1)
+            pipe.hincrby(author_key(comment.site, comment.ref), counter, -1)
             audit.append(pipe, actor=moderator.name, action="decision.reverse", target=f"comment:{comment.id}",
                          comment_id=comment.id, site=comment.site,
                          details={"was": was, "previous": previous, "note": note})
@@ -302,7 +302,7 @@ class Desk:
     def author_recent(self, comment: Comment, limit: int = 10) -> list[Comment]:
         """The author's latest other comments on the site, newest first, with their decisions."""
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrevrange(author_comments_key(comment.site, comment.author_email), 0, limit)
+            pipe.zrevrange(author_comments_key(comment.site, comment.ref), 0, limit)
             [ids] = pipe.execute()
         return [c for c in self._comments(ids) if c.id != comment.id][:limit]
 
@@ -317,7 +317,7 @@ class Desk:
         """Reject every pending comment of `comment`'s author on its site (the one in hand too), as a ban from
         the desk does; those another moderator holds are left to them and listed."""
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.zrange(author_comments_key(comment.site, comment.author_email), 0, -1)
+            pipe.zrange(author_comments_key(comment.site, comment.ref), 0, -1)
             [ids] = pipe.execute()
         out: dict[str, list[str]] = {"rejected": [], "held_by_others": []}
         for c in self._comments(ids):
@@ -362,8 +362,8 @@ class Desk:
                 self._reopen(pipe, reply, moderator, because=comment.id)
             Reports.clear(pipe, comment)
             comment.file_as_decided(pipe, "rejected", comment.decision["decided_ms"])
-            pipe.hincrby(author_key(comment.site, comment.author_email), "approved", -1)
-            pipe.hincrby(author_key(comment.site, comment.author_email), "rejected", 1)
+            pipe.hincrby(author_key(comment.site, comment.ref), "approved", -1)
+            pipe.hincrby(author_key(comment.site, comment.ref), "rejected", 1)
             audit.append(pipe, actor=moderator.name, action="comment.unpublish", target=f"comment:{comment.id}",
                          comment_id=comment.id, site=comment.site,
                          details={"reason": reason, "note": note, "replies": [r.id for r in replies]})
@@ -400,7 +400,7 @@ class Desk:
         pipe.hdel(comment_key(reply.id), "decision")
         reply.enqueue_for_review(pipe)
         reply.file_as_decided(pipe, None, 0)
-        pipe.hincrby(author_key(reply.site, reply.author_email), "approved", -1)
+        pipe.hincrby(author_key(reply.site, reply.ref), "approved", -1)
         audit.append(pipe, actor=moderator.name, action="decision.reopen", target=f"comment:{reply.id}",
                      comment_id=reply.id, site=reply.site,
                      details={"was": policy.APPROVED, "previous": previous, "parent_rejected": because})
@@ -453,8 +453,8 @@ class Desk:
         comments = list(comments)
         with self.redis.pipeline(transaction=False) as pipe:
             for c in comments:
-                history = author_comments_key(c.site, c.author_email)
-                pipe.hmget(author_key(c.site, c.author_email), ["approved", "rejected"])
+                history = author_comments_key(c.site, c.ref)
+                pipe.hmget(author_key(c.site, c.ref), ["approved", "rejected"])
                 pipe.zcard(history)
                 if recent:
                     pipe.zrevrange(history, 0, recent)

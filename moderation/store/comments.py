@@ -26,12 +26,14 @@ from moderation.store import queues, scripts
 from moderation.store.keys import (
     QUEUE_ALL,
     RECEIVED,
+    RETAIN_PII,
     address_key,
     age_key,
     article_queue_key,
     articles_key,
     author_comments_key,
     author_key,
+    author_ref,
     comment_key,
     decided_key,
     duplicate_key,
@@ -138,8 +140,19 @@ class Comment:
     published_ms: int | None = None
     events: int = 0  # outgoing events so far; the next one's id is "<id>-<events + 1>"
     featured: bool = False  # a moderator's pick among the published comments
+    author_ref: str | None = None  # kept once the email is erased (retention), so the author's keys still resolve
+    erased_ms: int | None = None  # when the personal data was erased
 
-    _OPTIONAL_STR = ("article_title", "parent_id", "language", "client_ip", "user_agent")
+    _OPTIONAL_STR = ("article_title", "parent_id", "language", "client_ip", "user_agent", "author_ref")
+    # Every field the hash may hold.
+    FIELDS = ("id", "site", "article_id", "article_url", "author_name", "author_email", "body", "status", "created_ms",
+              *_OPTIONAL_STR, "risk", "flags", "screened_ms", "decision", "published_ms", "events", "featured",
+              "erased_ms")
+
+    @property
+    def ref(self) -> str:
+        """Who wrote it, without the email: what names the author's history and counts."""
+        return self.author_ref or author_ref(self.author_email)
 
     def to_hash(self) -> dict[Any, Any]:
         """The Redis hash fields; absent optionals are left out rather than stored empty."""
@@ -157,8 +170,8 @@ class Comment:
     @classmethod
     def from_hash(cls, h: dict[str, str]) -> Comment:
         return cls(
-            id=h["id"], site=h["site"], article_id=h["article_id"], article_url=h["article_url"],
-            author_name=h["author_name"], author_email=h["author_email"], body=h["body"],
+            id=h["id"], site=h["site"], article_id=h["article_id"], article_url=h.get("article_url", ""),
+            author_name=h["author_name"], author_email=h.get("author_email", ""), body=h["body"],
             status=h["status"], created_ms=int(h["created_ms"]),
             **{name: h.get(name) for name in cls._OPTIONAL_STR},
             risk=int(h["risk"]) if "risk" in h else None,
@@ -168,6 +181,7 @@ class Comment:
             published_ms=int(h["published_ms"]) if "published_ms" in h else None,
             events=int(h.get("events") or 0),
             featured=h.get("featured") == "1",
+            erased_ms=int(h["erased_ms"]) if "erased_ms" in h else None,
         )
 
     def status_view(self) -> dict[str, Any]:
@@ -199,7 +213,7 @@ class Comment:
         return {
             "id": self.id, "site": self.site, "status": self.status,
             "article": {"id": self.article_id, "url": self.article_url, "title": self.article_title},
-            "author": {"name": self.author_name, "email": self.author_email},
+            "author": {"name": self.author_name, "email": self.author_email or None},
             "client": {"ip": self.client_ip, "user_agent": self.user_agent},
             "body": self.body, "parent_id": self.parent_id, "language": self.language,
             "risk": self.risk, "flags": self.flags, "created_at": _dt(self.created_ms),
@@ -336,10 +350,10 @@ class CommentStore:
             record, body_sha256 = signed_request_key(site, signed_at, body_sha256), ""
         else:
             record = ""
-        keys = [comment_key(comment.id), RECEIVED, metrics.INTAKE, jobs.queue_key, author_comments_key(site, email),
-                address_key(site, ip) if ip else "", record,
+        keys = [comment_key(comment.id), RECEIVED, metrics.INTAKE, jobs.queue_key,
+                author_comments_key(site, author_ref(email)), address_key(site, ip) if ip else "", record,
                 comment_key(parent) if parent else "", replies_key(parent) if parent else "",
-                job.key, jobs.queues_key, *Bans.check_keys(email, ip, site)]
+                job.key, jobs.queues_key, RETAIN_PII, *Bans.check_keys(email, ip, site)]
         args = [comment.id, created, since, per_author, per_address, body_sha256, created - ADDRESS_WINDOW_MS, site,
                 comment.article_id, job.id, json.dumps(comment.to_hash(), ensure_ascii=False),
                 self.max_backlog, self.idempotency_ttl, SIGNED_REQUEST_TTL, AUTHOR_HISTORY_KEEP, ADDRESS_WINDOW_MS,
@@ -368,13 +382,13 @@ class CommentStore:
                           duplicate_seconds: int) -> dict[str, Any]:
         """What the history and flood filters need, read in one round trip; claims the text's fingerprint."""
         since = comment.created_ms - window_seconds * 1000
-        history = author_comments_key(comment.site, comment.author_email)
+        history = author_comments_key(comment.site, comment.ref)
         address = address_key(comment.site, comment.client_ip) if comment.client_ip else None
         dup = duplicate_key(comment.site, fingerprint)
         with self.redis.pipeline(transaction=False) as pipe:
             # Sets are scored in ms and several comments can share one: counts stop before this comment's ms
             # and its ties are split by id, which sorts by creation, so a comment never counts later ones.
-            pipe.hmget(author_key(comment.site, comment.author_email), ["approved", "rejected"])
+            pipe.hmget(author_key(comment.site, comment.ref), ["approved", "rejected"])
             pipe.zcount(history, "-inf", f"({comment.created_ms}")
             pipe.zcount(history, since, f"({comment.created_ms}")
             pipe.zrangebyscore(history, comment.created_ms, comment.created_ms)
@@ -506,7 +520,7 @@ class CommentStore:
         """An author's latest comments (up to AUTHOR_HISTORY_KEEP a site) on `sites`, newest first."""
         with self.redis.pipeline(transaction=False) as pipe:
             for site in sites:
-                pipe.zrevrange(author_comments_key(site, email), 0, -1)
+                pipe.zrevrange(author_comments_key(site, author_ref(email)), 0, -1)
             found = pipe.execute()
         return sorted(self.get_many(cid for ids in found for cid in ids), key=lambda c: -c.created_ms)
 

@@ -29,7 +29,8 @@ Keys, all under `mod:`:
   stats:... / series:...                desk statistics
   metrics:{name}                        counters every process adds to
   rate:{scope}:{h}:{second}             fixed-window request counters
-  reaper:lock                           one reaper at a time
+  reaper:lock / retention:lock          one reaper, one retention sweep at a time
+  retain:pii / retain:expiry            zsets by created ms: comments still holding personal data; erased ones
 """
 
 from __future__ import annotations
@@ -137,14 +138,20 @@ def published_version_key(site: str, article_id: str) -> str:
     return f"{P}published:{part(site)}:{part(article_id)}:version"
 
 
-def author_key(site: str, email: str) -> str:
-    """Hash of the author's decided counts on a site: approved, rejected."""
-    return f"{P}author:{part(site)}:{_hash(email)}"
+def author_ref(email: str) -> str:
+    """Who wrote a comment, without the email: what names the author's keys, and what a comment keeps once its
+    personal data is erased."""
+    return _hash(email)
 
 
-def author_comments_key(site: str, email: str) -> str:
-    """Sorted set of the author's latest comments on a site, score = created ms."""
-    return f"{P}author:{part(site)}:{_hash(email)}:comments"
+def author_key(site: str, ref: str) -> str:
+    """Hash of the author's (author_ref's) decided counts on a site: approved, rejected."""
+    return f"{P}author:{part(site)}:{part(ref)}"
+
+
+def author_comments_key(site: str, ref: str) -> str:
+    """Sorted set of the author's (author_ref's) latest comments on a site, score = created ms."""
+    return f"{P}author:{part(site)}:{part(ref)}:comments"
 
 
 def address_key(site: str, ip: str) -> str:
@@ -244,6 +251,9 @@ METRICS_DECISIONS = P + "metrics:decisions"  # hash: action -> decisions
 METRICS_SCREENING = P + "metrics:screening"  # hash: count, sum_us, le_<seconds> buckets
 METRICS_WEBHOOKS = P + "metrics:webhooks"  # hash: delivered, retried, dead -> count
 REAPER_LOCK = P + "reaper:lock"
+RETENTION_LOCK = P + "retention:lock"
+RETAIN_PII = P + "retain:pii"  # zset: comments whose personal data is still held, score = created ms
+RETAIN_EXPIRY = P + "retain:expiry"  # zset: comments erased, to delete if rejected, score = created ms
 
 
 def rate_key(scope: str, caller: str, window: int) -> str:

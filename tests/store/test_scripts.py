@@ -48,9 +48,9 @@ def accept(redis: Redis, cid: str, *, created: int = 1_000_000, site: str = SITE
     queue = f"rq:queue:{keys.screening_queue_name(site)}"
     ban_keys = [keys.ban_key(f"email-{site}-x"), keys.ban_key("ip-x")]
     script_keys = [keys.comment_key(cid), keys.RECEIVED, keys.METRICS_INTAKE, queue,
-                   keys.author_comments_key(site, EMAIL), keys.address_key(site, IP), idem,
+                   keys.author_comments_key(site, keys.author_ref(EMAIL)), keys.address_key(site, IP), idem,
                    keys.comment_key(parent) if parent else "", keys.replies_key(parent) if parent else "",
-                   f"rq:job:{keys.screening_job_id(cid)}", "rq:queues", *ban_keys]
+                   f"rq:job:{keys.screening_job_id(cid)}", "rq:queues", keys.RETAIN_PII, *ban_keys]
     comment = {"id": cid, "site": site, "article_id": article, "body": "ساعة طيبة", "status": "received",
                "created_ms": str(created)}
     args: list[Any] = [cid, created, created - 600_000, per_author, 100, body_sha, created - ADDRESS_WINDOW_MS, site,
@@ -62,14 +62,14 @@ def accept(redis: Redis, cid: str, *, created: int = 1_000_000, site: str = SITE
 def test_accept_stores_the_comment_its_indexes_and_its_rq_job(redis: Redis) -> None:
     assert accept(redis, "c1") == ["ok"]
     assert redis.hgetall(keys.comment_key("c1"))["body"] == "ساعة طيبة"
-    assert redis.zscore(keys.RECEIVED, "c1") == 1_000_000
+    assert redis.zscore(keys.RECEIVED, "c1") == 1_000_000 == redis.zscore(keys.RETAIN_PII, "c1")
     assert redis.hget(keys.METRICS_INTAKE, "202") == "1"
     assert redis.lrange("rq:queue:screening:demo", 0, -1) == ["screen-c1"]
     assert redis.smembers("rq:queues") == {"rq:queue:screening:demo"}
     job = redis.hgetall("rq:job:screen-c1")
     assert job["status"] == "queued" and job["origin"] == "screening:demo" and job["description"] == "desc"
     assert set(job) == {"status", "origin", "created_at", "enqueued_at", "data", "description", "meta"}
-    assert redis.zrange(keys.author_comments_key(SITE, EMAIL), 0, -1) == ["c1"]
+    assert redis.zrange(keys.author_comments_key(SITE, keys.author_ref(EMAIL)), 0, -1) == ["c1"]
     assert 0 < redis.pttl(keys.address_key(SITE, IP)) <= ADDRESS_WINDOW_MS
 
 

@@ -13,7 +13,8 @@
 -- KEYS[9]  the parent's replies, set (replies_key), or ""
 -- KEYS[10] the screening job's hash (rq:job:<id>)
 -- KEYS[11] RQ's set of queues (rq:queues)
--- KEYS[12..] the ban keys that would refuse this author or address (Bans.check_keys); any existing one refuses
+-- KEYS[12] comments whose personal data is still held, zset by created ms (RETAIN_PII: retention's)
+-- KEYS[13..] the ban keys that would refuse this author or address (Bans.check_keys); any existing one refuses
 --
 -- ARGV[1]  comment id                ARGV[2]  created ms             ARGV[3]  rate window start ms
 -- ARGV[4]  per-author limit          ARGV[5]  per-address limit
@@ -39,7 +40,7 @@ if max_backlog > 0 then
   local backlog = redis.call("LLEN", KEYS[4])
   if backlog >= max_backlog then return {"overloaded", tostring(backlog)} end
 end
-if #KEYS >= 12 and redis.call("EXISTS", unpack(KEYS, 12, #KEYS)) > 0 then return {"banned"} end
+if #KEYS >= 13 and redis.call("EXISTS", unpack(KEYS, 13, #KEYS)) > 0 then return {"banned"} end
 local function over(key, limit, who)
   local count = redis.call("ZCOUNT", key, ARGV[3], "+inf")
   if count < limit then return nil end
@@ -61,6 +62,7 @@ for name, value in pairs(cjson.decode(ARGV[11])) do
 end
 redis.call("HSET", KEYS[1], unpack(fields))
 redis.call("ZADD", KEYS[2], created, id)
+redis.call("ZADD", KEYS[12], created, id)
 redis.call("HINCRBY", KEYS[3], "202", 1)
 redis.call("ZADD", KEYS[5], created, id)
 redis.call("ZREMRANGEBYRANK", KEYS[5], 0, -tonumber(ARGV[15]) - 1)
