@@ -4,7 +4,8 @@ Rows: intake through gunicorn against a bare Flask endpoint served the same way 
 alternating rounds, with where the CPU went), and the floor the fixed choices set against the
 same; a burst at ten times the sustainable rate (answered within 1 s, stored after the client
 gave up; the second row's ratio is the offered rate over the fastest this machine can refuse);
-screening throughput with 1 and 2 workers against RQ no-op jobs; screening cost per
+screening throughput with 1 and 2 workers against RQ no-op jobs; Redis commands, CPU and bytes per comment
+against an RQ no-op job (bench/redis_cost.py); screening cost per
 1500-character comment against better-profanity; the desk's operations with BENCH_PENDING
 (default 1,000,000) pending comments against the same with 1,000. Then the parity check on
 better-profanity's list. Results also go to bench/results/latest.json.
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, intake, model_memory, parity, queue_scale, screening_speed, workers
+from bench import burst, intake, model_memory, parity, queue_scale, redis_cost, screening_speed, workers
 
 
 def main() -> int:
@@ -46,6 +47,16 @@ def main() -> int:
     for w in (1, 2):
         noop, ours = workers.processes(w, "noop"), workers.processes(w, "screening")
         rows.append((f"screening, jobs/s, {w} worker(s)", f"{ours:.0f}", f"{noop:.0f} RQ no-op", ours / noop))
+    cost = redis_cost.run()
+    for part, label in (("commands", "Redis commands per comment"), ("cpu_us", "Redis CPU per comment, us")):
+        ours_v, noop_v = cost["ours_total"][part], cost["rq_noop_total"][part]
+        rows.append((f"{label} (intake {cost['ours']['intake'][part]:.0f} + screening "
+                     f"{cost['ours']['screening'][part]:.0f})", f"{ours_v:.0f}", f"{noop_v:.0f} RQ no-op job",
+                     ours_v / noop_v))
+    kept = cost["bytes_per_comment"]
+    rows.append(("Redis bytes per comment, decided / at 31 d / at 91 d", f"{kept['after_retention_days']:.0f}",
+                 f"{kept['decided']:.0f} / {kept['after_pii_days']:.0f} before", kept["after_retention_days"]
+                 / kept["decided"]))
     speed = screening_speed.run()
     for r in speed:
         rows.append((f"screening cost, 1500 chars, {r['language']}", f"{r['ours_us']:.0f} us",
@@ -87,7 +98,7 @@ def main() -> int:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), "python": platform.python_version(),
         "rows": [{"measure": n, "ours": o, "baseline": b, "ratio": r} for n, o, b, r in rows],
         "intake": got, "burst": burst_got, "screening_cost": speed,
-        "model_memory": memory, "queue": {"pending": big, "baseline": small},
+        "model_memory": memory, "redis_cost": cost, "queue": {"pending": big, "baseline": small},
         "parity": {"checked": checked, "missed": len(missed)},
     }
     (out / "latest.json").write_text(json.dumps(result, indent=2, default=str))
