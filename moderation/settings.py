@@ -169,6 +169,9 @@ class Settings:
     lease_seconds: int = _var("MODERATION_LEASE_SECONDS", 300, _number(int, 1))
     desk_poll_seconds: int = _var("MODERATION_DESK_POLL_SECONDS", 15, _number(int, 1))
     max_backlog: int = _var("MODERATION_MAX_BACKLOG", 100_000, _number(int, 1))
+    # Replicas that must hold a comment before its 202 (Redis WAIT), and how long the intake waits for them.
+    min_replicas: int = _var("MODERATION_MIN_REPLICAS", 0, _number(int, 0))
+    replica_wait_ms: int = _var("MODERATION_REPLICA_WAIT_MS", 100, _number(int, 1))
     # Per API process: comments being taken at once, how long one waits to be let in, and how long after its body
     # arrived it may still be stored (past it, a 503: its client may have given up). Redis connections at once.
     intake_concurrency: int = _var("MODERATION_INTAKE_CONCURRENCY", 32, _number(int, 1))

@@ -35,7 +35,9 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation.redis"] = text_twin(raw)
     text = app.extensions["moderation.redis"]
     app.extensions["moderation.store"] = CommentStore(text, idempotency_ttl=settings.idempotency_ttl,
-                                                      max_backlog=settings.max_backlog)
+                                                      max_backlog=settings.max_backlog,
+                                                      min_replicas=settings.min_replicas,
+                                                      replica_wait_ms=settings.replica_wait_ms)
     app.extensions["moderation.public_lists"] = PublicLists(app.extensions["moderation.store"])
     app.extensions["moderation.desk"] = Desk(text, webhook_queue=Queue(WEBHOOK_QUEUE, connection=raw),
                                              callbacks=settings.callbacks, lease_seconds=settings.lease_seconds,

@@ -29,7 +29,8 @@ ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 # (with the tests marked slow one by one); `make test` and CI run everything.
 SLOW_MODULES = {"test_browser", "test_make_run", "test_installed", "test_runbook", "test_worker_process",
                 "test_server", "test_ops_cli", "test_schemathesis", "test_desk_scale", "test_delivery_deadline",
-                "test_compose", "test_resilience", "test_idempotency_and_outage", "test_callbacks", "test_chaos"}
+                "test_compose", "test_resilience", "test_sentinel", "test_idempotency_and_outage", "test_callbacks",
+                "test_chaos"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -19,7 +19,14 @@ from typing import Any, cast
 from redis import Redis, WatchError
 
 from moderation import metrics, policy
-from moderation.errors import CommentNotFound, IdempotencyConflict, Overloaded, RateLimited, ValidationFailed
+from moderation.errors import (
+    CommentNotFound,
+    IdempotencyConflict,
+    Overloaded,
+    RateLimited,
+    Unavailable,
+    ValidationFailed,
+)
 from moderation.review.bans import AuthorBanned, Bans
 from moderation.settings import Settings
 from moderation.store import queues, scripts
@@ -288,8 +295,10 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 class CommentStore:
     """All reads and writes of comments; the only module that knows the key layout."""
 
-    def __init__(self, redis: Redis, idempotency_ttl: int = Settings.idempotency_ttl, max_backlog: int = 0) -> None:
+    def __init__(self, redis: Redis, idempotency_ttl: int = Settings.idempotency_ttl, max_backlog: int = 0,
+                 min_replicas: int = 0, replica_wait_ms: int = Settings.replica_wait_ms) -> None:
         self.redis = redis
+        self.min_replicas, self.replica_wait_ms = min_replicas, replica_wait_ms
         self.idempotency_ttl = idempotency_ttl
         self.max_backlog = max_backlog
         self._jobs: dict[str, queues.ScreeningJobs] = {}
@@ -310,6 +319,17 @@ class CommentStore:
         if not record:
             return None
         return self._replayed(str(record["comment_id"]), str(record["body_sha256"]), body)
+
+    def _replicated(self) -> None:
+        """With `min_replicas`, a 202 only once that many replicas hold the comment: a failover promotes one of
+        them, and a comment only the old primary held would be lost with it. Short of them, a 503: the comment
+        is kept, and the site's retry with the same Idempotency-Key gets its id."""
+        if not self.min_replicas:
+            return
+        acked = int(self.redis.execute_command("WAIT", self.min_replicas, self.replica_wait_ms))
+        if acked < self.min_replicas:
+            raise Unavailable(f"{acked} of {self.min_replicas} replicas confirmed the comment in time; retry with the "
+                              "same Idempotency-Key.", retry_after=1)
 
     @staticmethod
     def _replayed(comment_id: str, body_sha256: str, body: bytes) -> Accepted:
@@ -360,6 +380,7 @@ class CommentStore:
                 *job.fields.values(), *jobs.constant_args]
         outcome, *detail = self._accept(keys=keys, args=args)
         if outcome == "ok":
+            self._replicated()
             return Accepted(comment.id, replayed=False)
         if outcome == "replay":
             return self._replayed(detail[0], detail[1], raw_body)
