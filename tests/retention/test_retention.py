@@ -80,7 +80,8 @@ def test_rejected_comments_are_deleted_after_the_retention_days_and_others_kept(
     assert _sweep(redis, 91) == retention.Swept(0, 1)
     assert _detail(client, three["rejected"]).status_code == 404
     assert redis.zcard(keys.decided_key("rejected")) == redis.zcard(keys.decided_key("rejected", "demo")) == 0
-    assert not redis.exists(keys.comment_key(three["rejected"]))
+    assert not redis.exists(keys.comment_key(three["rejected"]), keys.audit_stream_key(comment_id=three["rejected"]))
+    assert any(e.get("comment_id") == three["rejected"] for _, e in redis.xrange(keys.audit_stream_key()))
     assert _detail(client, three["published"]).status_code == 200
     assert _detail(client, three["pending"]).json["status"] == "pending_review"
     # The pending one waits in the index: rejected later, it is deleted by a later sweep.
