@@ -22,6 +22,7 @@ from workers.jobs import ColdShutdown
 from workers.reaper import requeue_lost
 
 log = logging.getLogger(__name__)
+PUBSUB_WAKE_SECONDS = 1  # how often a worker's listener for RQ's commands (stop, kill) wakes
 RETENTION_EVERY_SECONDS = 3600  # one worker an hour erases and deletes what the retention limits say
 RECONNECT_WAITS = (1, 2, 5, 10, 30)  # seconds between tries to reach Redis again; the last repeats
 
@@ -53,6 +54,17 @@ class _Screening:
         # An idle worker checks its maintenance only between blocking waits for a job (worker_ttl - 15 s).
         kwargs.setdefault("worker_ttl", max(20, maintenance_seconds() + 15))
         super().__init__(*args, **kwargs)
+
+    def subscribe(self) -> None:
+        """RQ's, with the listener of its commands channel waking every second instead of every minute: redis-py
+        8 joins that thread when RQ stops it, and a thread that has seen the unsubscription waits its whole sleep
+        for a new one, so a stop signal took up to a minute to end the worker."""
+        self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
+        self.pubsub = self.connection.pubsub()  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=PUBSUB_WAKE_SECONDS, daemon=True,
+            exception_handler=self._pubsub_exception_handler)  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
 
     def heartbeat(self, *args: Any, **kwargs: Any) -> None:
         """RQ's heartbeat, and a touch of MODERATION_WORKER_HEARTBEAT_FILE for a container's healthcheck."""

@@ -108,3 +108,20 @@ def test_a_comment_whose_job_vanished_is_screened_again(client: FlaskClient, red
     work()
     assert {_status(client, lost), _status(client, waiting)} == {"pending_review"}
     assert requeue_lost(conn, older_than_seconds=0) == []  # screened comments are never touched again
+
+
+def test_a_stopping_worker_does_not_wait_a_minute_for_its_command_listener(redis_server: RedisServer,
+                                                                          redis: Redis) -> None:
+    """CI saw `moderation worker` outlive SIGTERM by 30 s: RQ stops its listener of the commands channel after
+    unsubscribing, redis-py 8 joins it, and a listener that has already seen the unsubscription sleeps a whole
+    wake period waiting for a new one (RQ's 60 s)."""
+    from workers.run import ScreeningWorker
+
+    worker = ScreeningWorker(["screening:demo"], connection=rq_connection(redis_server.url))
+    worker.subscribe()
+    worker.pubsub.unsubscribe()
+    time.sleep(0.5)  # the listener reads the confirmation: it now waits for a subscription
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 10
+    assert not worker.pubsub_thread.is_alive()
