@@ -293,7 +293,7 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
 
 
 class CommentStore:
-    """All reads and writes of comments; the only module that knows the key layout."""
+    """All reads and writes of comments, their indexes and their intake; key names are keys.py's."""
 
     def __init__(self, redis: Redis, idempotency_ttl: int = Settings.idempotency_ttl, max_backlog: int = 0,
                  min_replicas: int = 0, replica_wait_ms: int = Settings.replica_wait_ms) -> None:

@@ -1,4 +1,4 @@
-"""Names of the RQ queues and jobs, shared so the API can enqueue without importing the workers."""
+"""The RQ side of screening: each site's queue, the job's options and its record as the intake writes it."""
 
 from __future__ import annotations
 
