@@ -49,15 +49,13 @@ class RedisCollector:
         from rq import Queue
         from rq.registry import FailedJobRegistry
 
-        from moderation.store.keys import age_key, site_queue_key
-
         sites = sorted(self.sites())
         with self.redis.pipeline(transaction=False) as pipe:
             for key in (INTAKE, DECISIONS, SCREENING, WEBHOOKS):
                 pipe.hgetall(key)
             for site in sites:
-                pipe.zcard(site_queue_key(site))
-                pipe.zrange(age_key(site), 0, 0, withscores=True)
+                pipe.zcard(keys.site_queue_key(site))
+                pipe.zrange(keys.age_key(site), 0, 0, withscores=True)
             intake, decisions, screening, webhooks, *per_site = pipe.execute()
         yield _counter("moderation_intake_responses", "Intake responses by HTTP status.", "status", intake)
         yield _counter("moderation_decisions", "Moderator decisions by action.", "action", decisions)

@@ -18,9 +18,8 @@ from redis import Redis, WatchError
 
 from moderation import audit, policy
 from moderation.review.bans import Bans
-from moderation.store.comments import DECIDED, Comment
+from moderation.store.comments import DECIDED, Comment, of_site
 from moderation.store.keys import (
-    COMMENT_PATTERN,
     RETAIN_EXPIRY,
     RETAIN_PII,
     RETENTION_LOCK,
@@ -141,11 +140,7 @@ def forget(redis: Redis, *, site: str, email: str, actor: str) -> int:
     never the email. Returns how many comments it erased. A scan of the keyspace: for requests, not for pages."""
     ref = author_ref(email)
     now = int(time.time() * 1000)
-    mine: list[Comment] = []
-    for key in redis.scan_iter(COMMENT_PATTERN, count=1000):
-        h: dict[str, str] = redis.hgetall(key)  # type: ignore[assignment]  # redis-py types each reply as sync-or-async
-        if h.get("site") == site and (h.get("author_email") == email or h.get("author_ref") == ref):
-            mine.append(Comment.from_hash(h))
+    mine = [c for c in of_site(redis, site) if c.author_email == email or c.author_ref == ref]
     with redis.pipeline() as pipe:
         for comment in mine:
             _erase(pipe, comment, now)

@@ -44,7 +44,8 @@ def requeue_lost(conn: Redis, *, older_than_seconds: float, limit: int = 500, ev
     lost = []
     for comment_id, site in zip(stale, sites, strict=True):
         if site is None:
-            text.zrem(RECEIVED, comment_id)  # erased meanwhile: nothing to screen
+            log.warning("comment %s waited for screening but is gone: dropped from the waiting list", comment_id)
+            text.zrem(RECEIVED, comment_id)
             continue
         queue = queues.screening_queue(conn, site)
         job_id = screening_job_id(comment_id)

@@ -280,14 +280,9 @@ def export(site: str, output: Any) -> None:
 
 def _site_comments(site: str) -> Any:
     """Every stored comment of one site (a scan of the keyspace: for exports, not for requests)."""
-    from moderation.store.comments import Comment
-    from moderation.store.keys import COMMENT_PATTERN
+    from moderation.store.comments import of_site
 
-    redis = _redis()
-    for key in redis.scan_iter(COMMENT_PATTERN, count=1000):
-        record = redis.hgetall(key)
-        if record.get("site") == site:
-            yield Comment.from_hash(record)
+    return of_site(_redis(), site)
 
 
 @main.command()

@@ -11,7 +11,7 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -31,6 +31,7 @@ from moderation.review.bans import AuthorBanned, Bans
 from moderation.settings import Settings
 from moderation.store import queues, scripts
 from moderation.store.keys import (
+    COMMENT_PATTERN,
     QUEUE_ALL,
     RECEIVED,
     RETAIN_PII,
@@ -77,6 +78,14 @@ def matching(statuses: set[str], sites: tuple[str, ...] | None, site: str | None
                 and (not severity or c.top_severity == severity)
                 and (not language or c.language == language))
     return keep
+
+
+def of_site(redis: Redis, site: str) -> Iterator[Comment]:
+    """Every stored comment of one site: a scan of the keyspace, for exports and erasure, not for requests."""
+    for key in redis.scan_iter(COMMENT_PATTERN, count=1000):
+        record: dict[str, str] = redis.hgetall(key)  # type: ignore[assignment]  # redis-py types each reply as sync-or-async
+        if record.get("site") == site:
+            yield Comment.from_hash(record)
 
 
 def now_ms() -> int:
