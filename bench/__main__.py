@@ -46,7 +46,7 @@ def main() -> int:
                  float(burst_got["offered_per_second"]) / float(burst_got["refusal_capacity_per_second"])))
     for w in (1, 2):
         noop, ours = workers.processes(w, "noop"), workers.processes(w, "screening")
-        rows.append((f"screening, jobs/s, {w} worker(s)", f"{ours:.0f}", f"{noop:.0f} RQ no-op", ours / noop))
+        rows.append((f"screening, comments/s, {w} worker(s)", f"{ours:.0f}", f"{noop:.0f} RQ no-op", ours / noop))
     cost = redis_cost.run()
     for part, label in (("commands", "Redis commands per comment"), ("cpu_us", "Redis CPU per comment, us")):
         ours_v, noop_v = cost["ours_total"][part], cost["rq_noop_total"][part]

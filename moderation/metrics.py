@@ -23,13 +23,17 @@ def count_intake(redis: Redis, status: int) -> None:
     redis.hincrby(INTAKE, str(status), 1)
 
 
-def observe_screening(pipe: Pipeline, seconds: float) -> None:
-    """Add one screening duration to the histogram, inside the caller's transaction."""
-    pipe.hincrby(SCREENING, "count", 1)
-    pipe.hincrby(SCREENING, "sum_us", int(seconds * 1_000_000))
+def observe_screening(pipe: Pipeline, durations: list[float]) -> None:
+    """Add a batch's screening durations to the histogram, inside the caller's transaction: one increment per
+    bucket, not per comment."""
+    if not durations:
+        return
+    pipe.hincrby(SCREENING, "count", len(durations))
+    pipe.hincrby(SCREENING, "sum_us", sum(int(s * 1_000_000) for s in durations))
     for bound in SCREENING_BUCKETS:
-        if seconds <= bound:
-            pipe.hincrby(SCREENING, f"le_{bound}", 1)
+        within = sum(1 for s in durations if s <= bound)
+        if within:
+            pipe.hincrby(SCREENING, f"le_{bound}", within)
 
 
 def count_decision(pipe: Pipeline, action: str) -> None:
@@ -56,6 +60,8 @@ class RedisCollector:
             for site in sites:
                 pipe.zcard(keys.site_queue_key(site))
                 pipe.zrange(keys.age_key(site), 0, 0, withscores=True)
+                pipe.zcard(keys.inbox_key(site))
+                pipe.zcard(keys.taken_key(site))
             intake, decisions, screening, webhooks, *per_site = pipe.execute()
         yield _counter("moderation_intake_responses", "Intake responses by HTTP status.", "status", intake)
         yield _counter("moderation_decisions", "Moderator decisions by action.", "action", decisions)
@@ -71,11 +77,16 @@ class RedisCollector:
                                   labels=["site"])
         oldest = GaugeMetricFamily("moderation_oldest_pending_seconds",
                                    "Age of the oldest comment waiting for a moderator, per site.", labels=["site"])
-        for site, n, first in zip(sites, per_site[0::2], per_site[1::2], strict=True):
+        unscreened = GaugeMetricFamily("moderation_screening_waiting",
+                                       "Comments waiting for screening, per site.", labels=["site"])
+        for i, site in enumerate(sites):
+            n, first, waiting_n, taken_n = per_site[4 * i:4 * i + 4]
             depth.add_metric([site], int(n))
             oldest.add_metric([site], round(now - first[0][1] / 1000, 3) if first else 0)
+            unscreened.add_metric([site], int(waiting_n) + int(taken_n))
         yield depth
         yield oldest
+        yield unscreened
         waiting = GaugeMetricFamily("moderation_jobs_waiting", "Jobs not yet picked up by a worker, per queue.",
                                     labels=["queue"])
         failed = GaugeMetricFamily("moderation_failed_jobs", "Jobs in RQ's failed-job registry, per queue.",

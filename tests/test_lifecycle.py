@@ -162,14 +162,16 @@ def test_a_reply_names_its_parent(client: FlaskClient, work: Any) -> None:
     assert detail["parent_id"] == parent
 
 
-def test_every_stored_comment_has_exactly_one_job(client: FlaskClient, redis: Redis) -> None:
+def test_every_stored_comment_waits_for_its_sites_one_job(client: FlaskClient, redis: Redis, work: Any) -> None:
     ids = {submit(client, payload(f"c{i}")).json["id"] for i in range(20)}
     comment_keys = {k.split(":")[-1] for k in redis.scan_iter("mod:comment:*")}
+    assert comment_keys == ids == set(redis.zrange("mod:inbox:demo", 0, -1))
     queued = redis.lrange("rq:queue:screening:demo", 0, -1)
-    assert comment_keys == ids
-    assert sorted(queued) == sorted(f"screen-{i}" for i in ids)
-    for cid in ids:
-        assert redis.hget(f"rq:job:screen-{cid}", "status") == "queued"
+    assert queued == [redis.get("mod:screening:job:demo")]
+    assert redis.hget(f"rq:job:{queued[0]!s}", "status") == "queued"
+    work()
+    assert {client.get(f"/v1/sites/demo/comments/{cid}").json["status"] for cid in ids} == {"pending_review"}
+    assert not redis.exists("mod:inbox:demo", "mod:screening:job:demo")
 
 
 def test_every_text_field_is_stored_exactly_as_accepted(client: FlaskClient, redis: Redis) -> None:
@@ -199,7 +201,7 @@ def test_a_full_length_comment_and_its_job_are_stored_compactly(client: FlaskCli
     body = (words * 40)[:1500]
     cid = submit(client, payload(body)).json["id"]
     assert redis.object("encoding", f"mod:comment:{cid}") == "listpack"
-    assert redis.object("encoding", f"rq:job:screen-{cid}") == "listpack"
+    assert redis.object("encoding", f"rq:job:{redis.get('mod:screening:job:demo')!s}") == "listpack"
     work()
     assert client.get(f"/v1/sites/demo/comments/{cid}").json["status"] == "pending_review"
     assert redis.object("encoding", f"mod:comment:{cid}") == "listpack"

@@ -16,9 +16,10 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 
 from moderation import policy, sitepolicy
-from moderation.screening.screener import Context, screener_for
+from moderation.screening.screener import Analysis, Context, screener_for
 from moderation.settings import current
-from moderation.store.comments import CommentStore
+from moderation.store import queues
+from moderation.store.comments import Comment, CommentStore, Screened
 from moderation.store.connections import text_twin
 
 log = logging.getLogger(__name__)
@@ -33,32 +34,100 @@ TRANSIENT = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OutOfMemory
              ColdShutdown)
 
 
-def _store() -> CommentStore:
+# Comments one batch job screens; then the site's next job waits behind the other sites' jobs (RQ's round robin).
+BATCH_SIZE = 100
+
+
+def _job() -> Job:
     job = get_current_job()
     if job is None:
-        raise RuntimeError("screen_comment runs inside an RQ worker")
-    return CommentStore(text_twin(job.connection))
+        raise RuntimeError("screening jobs run inside an RQ worker")
+    return job
+
+
+def _screen(store: CommentStore, comments: list[Comment], *, own_job: bool) -> list[str]:
+    """Screen comments of one site and record the results in one round trip; the ids of those recorded (a comment
+    screened already is not). A comment whose screening raises anything but a transient fault goes to a job of
+    its own (`hand_over`) so it holds up no other; so do all of them if recording them raises."""
+    if not comments:
+        return []
+    site_policy = sitepolicy.from_file(current().policy_file).for_site(comments[0].site)
+    screener = screener_for(site_policy)
+    t = site_policy.thresholds
+    analysed: list[tuple[Comment, Analysis, float]] = []
+    for comment in comments:
+        try:
+            started = time.perf_counter()
+            analysis = screener.screen_text(comment.body)
+            analysed.append((comment, analysis, time.perf_counter() - started))
+        except TRANSIENT:
+            raise
+        except Exception:
+            if own_job:
+                raise  # the comment's own job fails, visibly
+            log.exception("screening comment=%s failed: it goes to a job of its own", comment.id)
+            _hand_over(store, comment)
+    try:
+        contexts = store.screening_contexts([(c, a.fingerprint) for c, a, _ in analysed],
+                                            window_seconds=t.flood_window_seconds,
+                                            duplicate_seconds=t.duplicate_window_seconds)
+        results = []
+        for (comment, analysis, seconds), context in zip(analysed, contexts, strict=True):
+            result = screener.finish(analysis, Context(**context))
+            results.append(Screened(comment, result.flag_dicts(), result.risk, result.language, seconds))
+        done = store.record_screenings(results, own_job=own_job)
+    except TRANSIENT:
+        raise
+    except Exception:
+        if own_job:
+            raise
+        log.exception("recording the screening of %d comment(s) failed: each goes to a job of its own",
+                      len(analysed))
+        for comment, _, _ in analysed:
+            _hand_over(store, comment)
+        return []
+    for r, ok in zip(results, done, strict=True):
+        log.info("screened comment=%s risk=%s flags=%s%s", r.comment.id, r.risk, [f["code"] for f in r.flags],
+                 "" if ok else " (screened already)")
+    return [r.comment.id for r, ok in zip(results, done, strict=True) if ok]
+
+
+def _hand_over(store: CommentStore, comment: Comment) -> None:
+    """Out of the batch, into a job of its own."""
+    store.hand_over(comment)
+    queues.enqueue_screening(queues.screening_queue(_job().connection, comment.site), comment.id)
+
+
+def screen_site(site: str) -> str:
+    """Take a batch of the site's waiting comments, oldest first; queue the site's next batch job at once if
+    comments still wait (another worker screens them meanwhile, after the other sites' turns); screen and record
+    the batch in a few round trips. Run again by RQ, it takes the same batch: each comment is recorded once."""
+    job = _job()
+    store = CommentStore(text_twin(job.connection))
+    next_id = queues.new_batch_job_id()
+    next_job, ids = store.take(site, job.id, next_id, BATCH_SIZE, queues.screen_timeout() * 2)
+    if next_job:
+        queues.enqueue_batch(queues.screening_queue(job.connection, site), site, next_id)
+    comments = store.get_many(ids)
+    for gone in set(ids) - {c.id for c in comments}:
+        log.warning("comment %s waited for screening but is gone: dropped", gone)
+        store.drop_taken(site, gone)
+    for c in comments:
+        if c.status != policy.RECEIVED:  # screened already: by a job of its own, or by this one's earlier run
+            store.drop_taken(site, c.id)
+    screened = _screen(store, [c for c in comments if c.status == policy.RECEIVED], own_job=False)
+    store.batch_done(job.id)
+    return f"screened {len(screened)}"
 
 
 def screen_comment(comment_id: str) -> str:
-    """Screen one comment and queue it for review; a second run finds it screened and does nothing."""
-    store = _store()
+    """Screen one comment on its own: one that failed in its site's batch. A second run finds it screened and
+    does nothing; a comment that is gone is an error, for the failed registry."""
+    store = CommentStore(text_twin(_job().connection))
     comment = store.get(comment_id)
     if comment.status != policy.RECEIVED:
         return "already screened"
-    site_policy = sitepolicy.from_file(current().policy_file).for_site(comment.site)
-    screener = screener_for(site_policy)
-    started = time.perf_counter()
-    analysis = screener.screen_text(comment.body)
-    elapsed = time.perf_counter() - started
-    t = site_policy.thresholds
-    context = store.screening_context(comment, analysis.fingerprint, window_seconds=t.flood_window_seconds,
-                                      duplicate_seconds=t.duplicate_window_seconds)
-    result = screener.finish(analysis, Context(**context))
-    done = store.record_screening(comment_id, flags=result.flag_dicts(), risk=result.risk,
-                                  language=result.language, seconds=elapsed)
-    log.info("screened comment=%s risk=%s flags=%s", comment_id, result.risk, [f.code for f in result.flags])
-    return "screened" if done else "already screened"
+    return "screened" if _screen(store, [comment], own_job=True) else "already screened"
 
 
 def retry_only_transient(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from redis import Redis, WatchError
+from redis import Redis
 
 from moderation import metrics, policy
 from moderation.errors import (
@@ -42,16 +42,20 @@ from moderation.store.keys import (
     author_comments_key,
     author_key,
     author_ref,
+    batch_job_key,
+    batch_key,
     comment_key,
     decided_key,
     duplicate_key,
     flag_queue_key,
     idempotency_key,
+    inbox_key,
     language_queue_key,
     replies_key,
     severity_queue_key,
     signed_request_key,
     site_queue_key,
+    taken_key,
 )
 
 RISK_MAX = 100
@@ -277,6 +281,17 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class Screened:
+    """One comment's screening, to record: its flags, risk, the language found, and the seconds it took."""
+
+    comment: Comment
+    flags: list[dict[str, Any]]
+    risk: int
+    language: str | None
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Accepted:
     """The intake's answer: the comment id, and whether it replays an earlier request."""
 
@@ -312,12 +327,14 @@ class CommentStore:
         self.max_backlog = max_backlog
         self._jobs: dict[str, queues.ScreeningJobs] = {}
         self._accept = scripts.register(redis, "accept")
+        self._screened = scripts.register(redis, "screened")
+        self._take = scripts.register(redis, "take")
 
     def screening_jobs(self, site: str) -> queues.ScreeningJobs:
         """How the site's screening jobs are written (one prototype per site's queue, made once)."""
         jobs = self._jobs.get(site)
         if jobs is None:
-            jobs = self._jobs[site] = queues.ScreeningJobs(queues.screening_queue(self.redis, site))
+            jobs = self._jobs[site] = queues.ScreeningJobs(queues.screening_queue(self.redis, site), site)
         return jobs
 
     # ---- intake ---------------------------------------------------------------------------
@@ -371,7 +388,7 @@ class CommentStore:
         email, ip, parent = comment.author_email, comment.client_ip, comment.parent_id
         since = created - window_seconds * 1000
         jobs = self.screening_jobs(site)
-        job = jobs.record(comment.id)
+        job = jobs.record()
         body_sha256 = hashlib.sha256(raw_body).hexdigest()
         if idem_key:
             record = idempotency_key(site, idem_key)
@@ -379,10 +396,10 @@ class CommentStore:
             record, body_sha256 = signed_request_key(site, signed_at, body_sha256), ""
         else:
             record = ""
-        keys = [comment_key(comment.id), RECEIVED, metrics.INTAKE, jobs.queue_key,
+        keys = [comment_key(comment.id), inbox_key(site), metrics.INTAKE, jobs.queue_key,
                 author_comments_key(site, author_ref(email)), address_key(site, ip) if ip else "", record,
                 comment_key(parent) if parent else "", replies_key(parent) if parent else "",
-                job.key, jobs.queues_key, RETAIN_PII, *Bans.check_keys(email, ip, site)]
+                job.key, jobs.queues_key, RETAIN_PII, batch_job_key(site), *Bans.check_keys(email, ip, site)]
         args = [comment.id, created, since, per_author, per_address, body_sha256, created - ADDRESS_WINDOW_MS, site,
                 comment.article_id, job.id, json.dumps(comment.to_hash(), ensure_ascii=False),
                 self.max_backlog, self.idempotency_ttl, SIGNED_REQUEST_TTL, AUTHOR_HISTORY_KEEP, ADDRESS_WINDOW_MS,
@@ -408,39 +425,47 @@ class CommentStore:
             raise ValidationFailed(fields={"parent_id": ["No such comment under this article."]})
         raise RuntimeError(f"The intake script answered {outcome!r}.")  # a script out of step with this code
 
-    def screening_context(self, comment: Comment, fingerprint: str, *, window_seconds: int,
-                          duplicate_seconds: int) -> dict[str, Any]:
-        """What the history and flood filters need, read in one round trip; claims the text's fingerprint."""
-        since = comment.created_ms - window_seconds * 1000
-        history = author_comments_key(comment.site, comment.ref)
-        address = address_key(comment.site, comment.client_ip) if comment.client_ip else None
-        dup = duplicate_key(comment.site, fingerprint)
+    def screening_contexts(self, items: list[tuple[Comment, str]], *, window_seconds: int,
+                           duplicate_seconds: int) -> list[dict[str, Any]]:
+        """What the history and flood filters need for each (comment, text fingerprint), read in one round trip;
+        claims each text's fingerprint, in the order given (a batch is oldest first).
+
+        The author's and the address's sets are scored in ms, ties ordered by id, which sorts by creation: a
+        comment's rank is the number of comments before it, so it never counts later ones, and those in the window
+        are the ones up to it less those before the window. A comment gone from a set (trimmed as its author wrote
+        hundreds more) counts none, as the set no longer holds any earlier one either."""
         with self.redis.pipeline(transaction=False) as pipe:
-            # Sets are scored in ms and several comments can share one: counts stop before this comment's ms
-            # and its ties are split by id, which sorts by creation, so a comment never counts later ones.
-            pipe.hmget(author_key(comment.site, comment.ref), ["approved", "rejected"])
-            pipe.zcount(history, "-inf", f"({comment.created_ms}")
-            pipe.zcount(history, since, f"({comment.created_ms}")
-            pipe.zrangebyscore(history, comment.created_ms, comment.created_ms)
-            if address:
-                pipe.zcount(address, since, f"({comment.created_ms}")
-                pipe.zrangebyscore(address, comment.created_ms, comment.created_ms)
-            if duplicate_seconds:
-                pipe.set(dup, comment.id, nx=True, ex=duplicate_seconds)
-                pipe.get(dup)
-            results = pipe.execute()
-        (approved, rejected), before, in_window, ties, *rest = results
-        earlier_ties = sum(1 for t in ties if t < comment.id)
-        address_count = None
-        if address:
-            address_before, address_ties, *rest = rest
-            address_count = int(address_before) + sum(1 for t in address_ties if t <= comment.id)
-        first = rest[1] if duplicate_seconds else comment.id
-        return {"earlier_comments": int(before) + earlier_ties, "approved": int(approved or 0),
-                "rejected": int(rejected or 0),
-                "author_in_window": int(in_window) + sum(1 for t in ties if t <= comment.id),
-                "address_in_window": address_count,
-                "duplicate_of": first if first and first != comment.id else None}
+            for comment, fingerprint in items:
+                since = comment.created_ms - window_seconds * 1000
+                history = author_comments_key(comment.site, comment.ref)
+                pipe.hmget(author_key(comment.site, comment.ref), ["approved", "rejected"])
+                pipe.zrank(history, comment.id)
+                pipe.zcount(history, "-inf", f"({since}")
+                if comment.client_ip:
+                    address = address_key(comment.site, comment.client_ip)
+                    pipe.zrank(address, comment.id)
+                    pipe.zcount(address, "-inf", f"({since}")
+                if duplicate_seconds:  # the first comment with this text: an earlier one's id, or this one's
+                    pipe.set(duplicate_key(comment.site, fingerprint), comment.id, nx=True, ex=duplicate_seconds,
+                             get=True)
+            results = iter(pipe.execute())
+
+        def up_to_it() -> tuple[int, int]:
+            """Comments before this one, and those of them and it in the window, in the set just read."""
+            rank, before_window = next(results), next(results)
+            return (0, 0) if rank is None else (int(rank), int(rank) + 1 - int(before_window))
+
+        contexts = []
+        for comment, _ in items:
+            approved, rejected = next(results)
+            earlier, in_window = up_to_it()
+            address_count = up_to_it()[1] if comment.client_ip else None
+            first = next(results) if duplicate_seconds else None
+            contexts.append({
+                "earlier_comments": earlier, "approved": int(approved or 0), "rejected": int(rejected or 0),
+                "author_in_window": in_window, "address_in_window": address_count,
+                "duplicate_of": first if first and first != comment.id else None})
+        return contexts
 
     # ---- reading --------------------------------------------------------------------------
 
@@ -573,37 +598,48 @@ class CommentStore:
 
     # ---- screening (workers) ----------------------------------------------------------------
 
-    def record_screening(
-        self, comment_id: str, *, flags: list[dict[str, Any]], risk: int, language: str | None, seconds: float,
-    ) -> bool:
-        """Store screening results and queue the comment for review; False if it was already done."""
-        key = comment_key(comment_id)
-        while True:
-            with self.redis.pipeline() as pipe:
-                try:
-                    pipe.watch(key)
-                    h = pipe.hgetall(key)
-                    if not h:
-                        raise CommentNotFound(f"Comment {comment_id} does not exist.")
-                    comment = Comment.from_hash(h)  # type: ignore[arg-type]  # redis-py types each reply as sync-or-async
-                    if comment.status != policy.RECEIVED:
-                        return False
-                    comment.flags, comment.risk = flags, risk
-                    comment.language = language  # found by screening, whatever the site said
-                    pipe.multi()
-                    fields: dict[Any, Any] = {
-                        "status": policy.PENDING_REVIEW, "flags": json.dumps(flags, ensure_ascii=False),
-                        "risk": str(risk), "screened_ms": str(now_ms()),
-                    }
-                    if language:
-                        fields["language"] = language
-                    pipe.hset(key, mapping=fields)
-                    if not language:
-                        pipe.hdel(key, "language")
-                    pipe.zrem(RECEIVED, comment.id)
-                    comment.enqueue_for_review(pipe)
-                    metrics.observe_screening(pipe, seconds)
-                    pipe.execute()
-                    return True
-                except WatchError:
-                    continue
+    def take(self, site: str, job_id: str, next_job_id: str, size: int, keep_seconds: int) -> tuple[bool, list[str]]:
+        """The batch of comment ids the site's batch job `job_id` screens (the same again if RQ runs it again), and
+        whether the caller must queue `next_job_id` for the comments that still wait."""
+        next_job, *ids = self._take(keys=[inbox_key(site), taken_key(site), batch_job_key(site), batch_key(job_id)],
+                                    args=[job_id, next_job_id, size, now_ms(), keep_seconds])
+        return bool(next_job), [str(i) for i in ids]
+
+    def batch_done(self, job_id: str) -> None:
+        """The batch job recorded its batch: a run again would find nothing to take again."""
+        self.redis.delete(batch_key(job_id))
+
+    def record_screenings(self, results: list[Screened], *, own_job: bool = False) -> list[bool]:
+        """Store each comment's screening and queue it for review, with the screening metrics, in one transaction
+        (a worker killed midway records all or none); False for one that was gone or screened already. The metrics
+        count every comment given, read `received` just before: only two jobs screening the same comment at once
+        would count it twice. With `own_job`, comments screened by a job of their own (see `hand_over`)."""
+        script = self._screened
+        with self.redis.pipeline() as pipe:
+            for r in results:
+                comment = r.comment
+                comment.flags, comment.risk, comment.language = r.flags, r.risk, r.language
+                fields = {"status": policy.PENDING_REVIEW, "flags": json.dumps(r.flags, ensure_ascii=False),
+                          "risk": str(r.risk), "screened_ms": str(now_ms())}
+                if r.language:
+                    fields["language"] = r.language
+                script(keys=[comment_key(comment.id), taken_key(comment.site), RECEIVED if own_job else "",
+                             age_key(comment.site), age_key(), articles_key(comment.site), *comment.queue_keys()],
+                       args=[comment.id, queue_score(r.risk, comment.created_ms), comment.created_ms,
+                             comment.article_id, policy.RECEIVED, json.dumps(fields, ensure_ascii=False),
+                             "" if r.language else "1"],
+                       client=pipe)
+            metrics.observe_screening(pipe, [r.seconds for r in results])
+            return [bool(n) for n in pipe.execute()[:len(results)]]
+
+    def hand_over(self, comment: Comment) -> None:
+        """Take a comment out of its site's batch, to be screened by a job of its own (one whose failure RQ's
+        failed registry shows, without holding up the site's other comments); the reaper watches it there."""
+        with self.redis.pipeline() as pipe:
+            pipe.zrem(taken_key(comment.site), comment.id)
+            pipe.zadd(RECEIVED, {comment.id: comment.created_ms})
+            pipe.execute()
+
+    def drop_taken(self, site: str, comment_id: str) -> None:
+        """Forget a taken comment that needs no screening: gone (erased, deleted by hand) or screened already."""
+        self.redis.zrem(taken_key(site), comment_id)

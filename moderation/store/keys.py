@@ -7,7 +7,12 @@ Emails and addresses appear only as their pseudonym. RQ names its own keys (`rq:
 
 Keys, all under `mod:`:
   comment:{id}                          hash, the comment, its screening and decision
-  received                              zset, comments not yet screened, score = created ms (the reaper's)
+  inbox:{s}                             zset, a site's comments waiting for its batch screening, score = created ms
+  screening:job:{s}                     string, the id of the batch job the site's next comments wait for
+  taken:{s}                             zset, a site's comments taken by batch jobs, score = ms taken (the reaper's)
+  batch:{job id}                        zset, the comments one batch job took, score = created ms (expires)
+  received                              zset, comments screened by a job of their own (one that failed in a
+                                        batch), score = created ms (the reaper's)
   queue:all / queue:site:{s} / queue:article:{s}:{a} / queue:flag:{code} / queue:severity:{sev} /
   queue:language:{lang}                 zsets of pending comments, score = queue_score()
   queue:age / queue:age:{s}             zsets of pending comments, score = created ms
@@ -66,8 +71,34 @@ def screening_queue_name(site: str) -> str:
 
 
 def screening_job_id(comment_id: str) -> str:
-    """One screening job per comment, named after it, so a comment and its job are findable from each other."""
+    """The job of one comment screened on its own (one that failed in its site's batch), named after it, so a
+    comment and its job are findable from each other."""
     return f"screen-{comment_id}"
+
+
+def batch_job_id(token: str) -> str:
+    """A site's batch screening job; the token (fresh for each job) keeps it apart from the site's earlier ones."""
+    return f"screen-batch-{token}"
+
+
+def inbox_key(site: str) -> str:
+    """The site's comments waiting for screening, oldest first: what its batch job works through."""
+    return f"{P}inbox:{part(site)}"
+
+
+def batch_job_key(site: str) -> str:
+    """The id of the batch job the site's next comments wait for, while one is queued: at most one per site."""
+    return f"{P}screening:job:{part(site)}"
+
+
+def taken_key(site: str) -> str:
+    """The site's comments a batch job has taken and not yet recorded, scored by when (ms): the reaper's."""
+    return f"{P}taken:{part(site)}"
+
+
+def batch_key(job_id: str) -> str:
+    """The comments one batch job took, so that it takes the same ones when RQ runs it again."""
+    return f"{P}batch:{part(job_id)}"
 
 
 # ---- comments and their indexes ------------------------------------------------------------------------------

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from redis import Redis
 from rq import Callback, Queue, Retry
@@ -14,9 +16,16 @@ from rq.utils import now, utcformat
 
 from moderation.logs import current_request_id
 from moderation.settings import current
-from moderation.store.keys import SCREENING_QUEUE, WEBHOOK_QUEUE, screening_job_id, screening_queue_name
+from moderation.store.keys import (
+    SCREENING_QUEUE,
+    WEBHOOK_QUEUE,
+    batch_job_id,
+    screening_job_id,
+    screening_queue_name,
+)
 
-SCREEN_JOB = "workers.jobs.screen_comment"
+SCREEN_BATCH_JOB = "workers.jobs.screen_site"  # screens a site's waiting comments, a batch at a time
+SCREEN_JOB = "workers.jobs.screen_comment"  # screens one comment that failed in its batch, on its own
 # Runs when a job raises: turns off retries for faults that another try cannot mend.
 SCREEN_FAILURE_CALLBACK = "workers.jobs.retry_only_transient"
 SCREEN_RETRY_INTERVALS = (1, 2, 5, 10, 30, 60)
@@ -47,6 +56,11 @@ def is_screening(queue_name: str) -> bool:
     return queue_name.startswith(SCREENING_QUEUE + ":")
 
 
+def site_of(queue_name: str) -> str:
+    """The site whose screening queue this is."""
+    return unquote(queue_name.removeprefix(SCREENING_QUEUE + ":"))
+
+
 def known_queue_names(connection: Redis, sites: Iterable[str], role: str = "all") -> tuple[str, ...]:
     """`queue_names`, and every other site's screening queue RQ knows of (one a comment was queued in before its
     site left the configuration, say): what workers read and ops list."""
@@ -65,10 +79,21 @@ def _options() -> dict[str, Any]:
 
 
 def enqueue_screening(queue: Queue, comment_id: str, *, job_id: str | None = None) -> Job:
-    """Queue the screening of one comment (again): the reaper's way; the intake writes its jobs with the comment."""
+    """Queue the screening of one comment on its own: one that failed in its site's batch."""
     options = _options()
     return queue.enqueue(SCREEN_JOB, comment_id, job_id=job_id or screening_job_id(comment_id),
                          job_timeout=options.pop("timeout"), **options)
+
+
+def new_batch_job_id() -> str:
+    return batch_job_id(uuid.uuid4().hex)
+
+
+def enqueue_batch(queue: Queue, site: str, job_id: str) -> Job:
+    """Queue a site's batch screening job from Python: the next batch, or the reaper's replacement of a lost one
+    (the intake writes the first with the comment that needs it)."""
+    options = _options()
+    return queue.enqueue(SCREEN_BATCH_JOB, site, job_id=job_id, job_timeout=options.pop("timeout"), **options)
 
 
 def _compress(data: bytes) -> bytes:
@@ -81,7 +106,8 @@ def _compress(data: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class JobRecord:
-    """What enqueueing one screening job writes that differs from job to job; the rest is `constant_fields`."""
+    """What enqueueing one batch screening job writes that differs from job to job; the rest is
+    `constant_fields`."""
 
     key: str
     id: str
@@ -89,31 +115,33 @@ class JobRecord:
 
 
 class ScreeningJobs:
-    """Screening jobs' records, written by the intake's script in the transaction that stores the comment.
+    """A site's batch screening job's record, written by the intake's script in the transaction that stores the
+    comment, when the site has no batch job queued or running.
 
     RQ's enqueue builds and checks a whole job for every call, the intake's largest cost after its Redis round
-    trip (docs/performance.md). Screening jobs differ only in their comment, time and request id, so each record is the
-    hash RQ serialised for one prototype job (with the queue's own defaults), with those fields set the way RQ
+    trip (docs/performance.md). A site's batch jobs differ only in their id, time and request id, so each record is
+    the hash RQ serialised for one prototype job (with the queue's own defaults), with those fields set the way RQ
     sets them: its serializer, its time format. tests/store/test_queues.py holds the result to what Queue.enqueue
     writes, so an RQ release that changes any of it fails there.
     """
 
     VARYING = ("created_at", "enqueued_at", "data", "description", "meta")
 
-    def __init__(self, queue: Queue) -> None:
-        prototype = queue.create_job(SCREEN_JOB, args=("",), job_id=screening_job_id("prototype"), **_options())
+    def __init__(self, queue: Queue, site: str) -> None:
+        prototype = queue.create_job(SCREEN_BATCH_JOB, args=(site,), job_id=batch_job_id("prototype"), **_options())
         self.constant_fields = {k: v for k, v in prototype.to_dict().items() if k not in self.VARYING}
         self.constant_args = [item for pair in self.constant_fields.items() for item in pair]
         self.queue_key, self.queues_key = queue.key, queue.redis_queues_keys
         self._dumps = queue.serializer.dumps
+        self._data = _compress(self._dumps((SCREEN_BATCH_JOB, None, (site,), {})))
+        self._description = f"{SCREEN_BATCH_JOB}({site!r})"
 
-    def record(self, comment_id: str) -> JobRecord:
-        """The fields of this comment's screening job that differ from the prototype's, as RQ would write them now."""
-        job_id = screening_job_id(comment_id)
+    def record(self) -> JobRecord:
+        """The fields of a new batch job of the site that differ from the prototype's, as RQ would write them now
+        (the intake's script writes them only if the site has no batch job)."""
+        job_id = new_batch_job_id()
         stamp = utcformat(now())
         return JobRecord(Job.key_for(job_id), job_id, {
-            "created_at": stamp, "enqueued_at": stamp,
-            "data": _compress(self._dumps((SCREEN_JOB, None, (comment_id,), {}))),
-            "description": f"{SCREEN_JOB}({comment_id!r})",
+            "created_at": stamp, "enqueued_at": stamp, "data": self._data, "description": self._description,
             "meta": self._dumps({"request_id": current_request_id()}),
         })

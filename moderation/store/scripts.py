@@ -10,7 +10,7 @@ from importlib.resources import files
 from redis import Redis
 from redis.commands.core import Script
 
-NAMES = ("accept", "claim", "claim_ids", "release")
+NAMES = ("accept", "claim", "claim_ids", "release", "screened", "take")
 
 
 @cache

@@ -27,7 +27,7 @@ def test_same_key_same_body_replays_the_first_answer(client: FlaskClient, redis:
     assert again.headers["Location"] == first.headers["Location"]
     assert again.headers["Idempotent-Replayed"] == "true"
     assert len(list(redis.scan_iter("mod:comment:*"))) == 1
-    assert redis.llen("rq:queue:screening:demo") == 1
+    assert redis.zcard("mod:inbox:demo") == 1
 
 
 def test_keys_are_per_site(client: FlaskClient, redis: Redis) -> None:
@@ -53,7 +53,7 @@ def test_a_captured_signed_request_sent_again_stores_nothing_new(client: FlaskCl
     assert len({r.json["id"] for r in answers}) == 1
     assert all(r.headers.get("Idempotent-Replayed") == "true" for r in answers[1:])
     assert len(list(redis.scan_iter("mod:comment:*"))) == 1
-    assert redis.llen("rq:queue:screening:demo") == 1
+    assert redis.zcard("mod:inbox:demo") == 1
     # The record lasts only while the signature could be replayed, not for a day.
     (record,) = redis.scan_iter("mod:signed:*")
     assert 300 < redis.ttl(record) <= 400
@@ -88,7 +88,7 @@ def test_concurrent_requests_with_one_key_make_one_comment(app: Flask, redis: Re
     assert {status for status, _ in answers} == {202}
     assert len({cid for _, cid in answers}) == 1
     assert len(list(redis.scan_iter("mod:comment:*"))) == 1
-    assert redis.llen("rq:queue:screening:demo") == 1
+    assert redis.zcard("mod:inbox:demo") == 1
 
 
 @pytest.fixture()
@@ -150,9 +150,9 @@ def test_kill_during_intake_keeps_every_accepted_comment_with_its_job(own_redis:
     assert statuses[-1] == 503  # the flood ended while Redis was down
     redis = Redis.from_url(own_redis.url, decode_responses=True)
     stored = {str(k).split(":")[-1] for k in redis.scan_iter("mod:comment:*")}
-    jobs = {str(j).removeprefix("screen-") for j in redis.lrange("rq:queue:screening:demo", 0, -1)}
     assert set(accepted) <= stored
-    assert stored == jobs
+    assert stored == set(redis.zrange("mod:inbox:demo", 0, -1))  # each waits for screening ...
+    assert redis.lrange("rq:queue:screening:demo", 0, -1) == [redis.get("mod:screening:job:demo")]  # ... by a job
     # ... and every one of them is screened after the restart.
     run(burst=True, redis_url=own_redis.url)
     assert {redis.hget(f"mod:comment:{cid}", "status") for cid in stored} == {"pending_review"}
@@ -208,4 +208,5 @@ def test_a_request_past_its_deadline_stores_nothing(redis_server: RedisServer, r
     client = make_app(redis_server.url, INTAKE_DEADLINE=-1).test_client()  # every request arrives too late
     r = submit(client, payload("too late"))
     assert r.status_code == 503 and r.json["error"] == "overloaded"
-    assert list(redis.scan_iter("mod:comment:*")) == [] and redis.llen("rq:queue:screening:demo") == 0
+    assert list(redis.scan_iter("mod:comment:*")) == []
+    assert redis.llen("rq:queue:screening:demo") == 0 == redis.zcard("mod:inbox:demo")

@@ -29,7 +29,7 @@ def nothing_stored_on_error(redis: Redis) -> Any:
     """
     yield
     assert list(redis.scan_iter("mod:comment:*")) == []
-    assert redis.llen("rq:queue:screening:demo") == 0
+    assert redis.llen("rq:queue:screening:demo") == 0 == redis.zcard("mod:inbox:demo")
 
 
 def test_unknown_site_is_404(client: FlaskClient) -> None:

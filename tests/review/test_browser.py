@@ -19,8 +19,22 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import ADMIN, ROOT, make_app, payload, submit, wait_for
+from tests.conftest import ADMIN, ROOT, make_app, payload, submit
+from tests.conftest import wait_for as _wait_for
 from tests.redis_server import RedisServer, free_port
+
+
+def wait_for(predicate: Any, timeout: float = 10.0) -> Any:
+    """conftest's, where reading a page the browser is replacing (a stale element) means: not yet."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def settled() -> Any:
+        try:
+            return predicate()
+        except StaleElementReferenceException:
+            return None
+    return _wait_for(settled, timeout)
+
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -47,34 +47,48 @@ def accept(redis: Redis, cid: str, *, created: int = 1_000_000, site: str = SITE
     """Run the intake's script for one comment, KEYS and ARGV in its documented order."""
     queue = f"rq:queue:{keys.screening_queue_name(site)}"
     ban_keys = [keys.ban_key(f"email-{site}-x"), keys.ban_key("ip-x")]
-    script_keys = [keys.comment_key(cid), keys.RECEIVED, keys.METRICS_INTAKE, queue,
+    job_id = keys.batch_job_id(cid)  # a fresh one for each comment, as the intake makes
+    script_keys = [keys.comment_key(cid), keys.inbox_key(site), keys.METRICS_INTAKE, queue,
                    keys.author_comments_key(site, keys.author_ref(EMAIL)), keys.address_key(site, IP), idem,
                    keys.comment_key(parent) if parent else "", keys.replies_key(parent) if parent else "",
-                   f"rq:job:{keys.screening_job_id(cid)}", "rq:queues", keys.RETAIN_PII, *ban_keys]
+                   f"rq:job:{job_id}", "rq:queues", keys.RETAIN_PII, keys.batch_job_key(site), *ban_keys]
     comment = {"id": cid, "site": site, "article_id": article, "body": "ساعة طيبة", "status": "received",
                "created_ms": str(created)}
     args: list[Any] = [cid, created, created - 600_000, per_author, 100, body_sha, created - ADDRESS_WINDOW_MS, site,
-                       article, keys.screening_job_id(cid), json.dumps(comment, ensure_ascii=False), max_backlog,
+                       article, job_id, json.dumps(comment, ensure_ascii=False), max_backlog,
                        86400, SIGNED_REQUEST_TTL, AUTHOR_HISTORY_KEEP, ADDRESS_WINDOW_MS, *JOB_VARYING, *JOB_CONSTANT]
     return list(scripts.register(redis, "accept")(keys=script_keys, args=args))
 
 
-def test_accept_stores_the_comment_its_indexes_and_its_rq_job(redis: Redis) -> None:
+def test_accept_stores_the_comment_its_indexes_and_a_batch_job_for_its_site(redis: Redis) -> None:
     assert accept(redis, "c1") == ["ok"]
     assert redis.hgetall(keys.comment_key("c1"))["body"] == "ساعة طيبة"
-    assert redis.zscore(keys.RECEIVED, "c1") == 1_000_000 == redis.zscore(keys.RETAIN_PII, "c1")
+    assert redis.zscore(keys.inbox_key(SITE), "c1") == 1_000_000 == redis.zscore(keys.RETAIN_PII, "c1")
     assert redis.hget(keys.METRICS_INTAKE, "202") == "1"
-    assert redis.lrange("rq:queue:screening:demo", 0, -1) == ["screen-c1"]
+    first_job = keys.batch_job_id("c1")
+    assert redis.lrange("rq:queue:screening:demo", 0, -1) == [first_job] == [redis.get(keys.batch_job_key(SITE))]
     assert redis.smembers("rq:queues") == {"rq:queue:screening:demo"}
-    job = redis.hgetall("rq:job:screen-c1")
+    job = redis.hgetall(f"rq:job:{first_job}")
     assert job["status"] == "queued" and job["origin"] == "screening:demo" and job["description"] == "desc"
     assert set(job) == {"status", "origin", "created_at", "enqueued_at", "data", "description", "meta"}
     assert redis.zrange(keys.author_comments_key(SITE, keys.author_ref(EMAIL)), 0, -1) == ["c1"]
     assert 0 < redis.pttl(keys.address_key(SITE, IP)) <= ADDRESS_WINDOW_MS
 
 
+def test_accept_writes_no_second_job_while_the_sites_batch_job_waits(redis: Redis) -> None:
+    assert accept(redis, "c1") == ["ok"]
+    assert accept(redis, "c2", created=1_000_001) == ["ok"]
+    assert redis.zrange(keys.inbox_key(SITE), 0, -1) == ["c1", "c2"]
+    assert redis.lrange("rq:queue:screening:demo", 0, -1) == [keys.batch_job_id("c1")]
+    assert not redis.exists(f"rq:job:{keys.batch_job_id('c2')}")
+    # Another site has its own batch job.
+    assert accept(redis, "c3", site="other") == ["ok"]
+    assert redis.lrange("rq:queue:screening:other", 0, -1) == [keys.batch_job_id("c3")]
+
+
 def _nothing_of(redis: Redis, cid: str) -> bool:
-    return not redis.exists(keys.comment_key(cid), f"rq:job:screen-{cid}") and redis.zscore(keys.RECEIVED, cid) is None
+    return (not redis.exists(keys.comment_key(cid), f"rq:job:{keys.batch_job_id(cid)}")
+            and redis.zscore(keys.inbox_key(SITE), cid) is None)
 
 
 def test_accept_replays_a_known_request_and_keeps_its_record_for_the_ttl(redis: Redis) -> None:
@@ -155,3 +169,71 @@ def test_release_drops_the_callers_leases_or_any_for_an_admin(redis: Redis, who:
     scripts.register(redis, "release")(keys=[keys.lease_key("c1"), keys.lease_key("c2")], args=[who, anyone])
     assert redis.get(keys.lease_key("c1")) is None
     assert {redis.get(keys.lease_key("c2"))} - {None} == left
+
+
+def screened(redis: Redis, cid: str, *, own_job: bool = False, language: str = "en", created: int = 1_000_000,
+             queue_keys: tuple[str, ...] = (keys.QUEUE_ALL, keys.site_queue_key(SITE))) -> int:
+    """Run the screening's recording script for one comment, KEYS and ARGV in its documented order."""
+    fields = {"status": "pending_review", "flags": "[]", "risk": "40", "screened_ms": "2000000"}
+    if language:
+        fields["language"] = language
+    return int(scripts.register(redis, "screened")(
+        keys=[keys.comment_key(cid), keys.taken_key(SITE), keys.RECEIVED if own_job else "", keys.age_key(SITE),
+              keys.age_key(), keys.articles_key(SITE), *queue_keys],
+        args=[cid, 7, created, ARTICLE, "received", json.dumps(fields), "" if language else "1"]))
+
+
+def take(redis: Redis, job: str, next_job: str = "next", size: int = 2, now: int = 5_000_000) -> list[Any]:
+    """Run the batch job's taking script, KEYS and ARGV in its documented order."""
+    return list(scripts.register(redis, "take")(
+        keys=[keys.inbox_key(SITE), keys.taken_key(SITE), keys.batch_job_key(SITE), keys.batch_key(job)],
+        args=[job, next_job, size, now, 60]))
+
+
+def test_take_moves_the_oldest_batch_and_names_the_next_job_while_comments_wait(redis: Redis) -> None:
+    for i in range(3):
+        accept(redis, f"c{i}", created=1_000_000 + i)
+    first = str(redis.get(keys.batch_job_key(SITE)))
+    assert take(redis, first) == [1, "c0", "c1"]  # c2 waits: the caller queues "next" now
+    assert redis.get(keys.batch_job_key(SITE)) == "next"
+    assert redis.zrange(keys.inbox_key(SITE), 0, -1) == ["c2"]
+    assert redis.zrange(keys.taken_key(SITE), 0, -1, withscores=True) == [("c0", 5_000_000), ("c1", 5_000_000)]
+    assert 0 < redis.ttl(keys.batch_key(first)) <= 60
+    # Run again (a retry), the job takes the same batch and names no second next job.
+    assert take(redis, first, next_job="another") == [0, "c0", "c1"]
+    assert redis.get(keys.batch_job_key(SITE)) == "next" and redis.zcard(keys.inbox_key(SITE)) == 1
+    # The next job takes the last one: the site has no job left, so the intake's next comment makes one.
+    assert take(redis, "next", next_job="unused") == [0, "c2"]
+    assert not redis.exists(keys.batch_job_key(SITE))
+    assert accept(redis, "c3", created=1_000_003) == ["ok"]
+    assert redis.get(keys.batch_job_key(SITE)) == keys.batch_job_id("c3")
+    assert take(redis, "a-job-of-nobody", next_job="unused") == [0, "c3"]  # not the site's: the next stays
+    assert redis.get(keys.batch_job_key(SITE)) == keys.batch_job_id("c3")
+    assert take(redis, "empty-handed") == [0]
+
+
+def test_screened_records_once_and_files_the_comment_for_review(redis: Redis) -> None:
+    accept(redis, "c1")
+    take(redis, "j1")
+    redis.hset(keys.comment_key("c1"), "language", "ar")
+    assert screened(redis, "c1", language="") == 1
+    comment = redis.hgetall(keys.comment_key("c1"))
+    assert comment["status"] == "pending_review" and comment["risk"] == "40" and "language" not in comment
+    assert redis.zscore(keys.QUEUE_ALL, "c1") == 7 == redis.zscore(keys.site_queue_key(SITE), "c1")
+    assert redis.zscore(keys.age_key(SITE), "c1") == 1_000_000 == redis.zscore(keys.age_key(), "c1")
+    assert redis.zrange(keys.articles_key(SITE), 0, -1) == [ARTICLE]
+    assert redis.zcard(keys.taken_key(SITE)) == 0
+    # A second run (a job run twice) changes nothing.
+    redis.zadd(keys.taken_key(SITE), {"c1": 1_000_000})
+    assert screened(redis, "c1", queue_keys=(keys.flag_queue_key("link"),)) == 0
+    assert not redis.exists(keys.flag_queue_key("link")) and redis.zcard(keys.taken_key(SITE)) == 0
+
+
+def test_screened_takes_a_comment_of_its_own_job_off_the_reapers_list_and_drops_a_vanished_one(redis: Redis) -> None:
+    accept(redis, "c1")
+    redis.zrem(keys.inbox_key(SITE), "c1")
+    redis.zadd(keys.RECEIVED, {"c1": 1_000_000, "gone": 1})
+    assert screened(redis, "c1", own_job=True) == 1
+    assert redis.zscore(keys.RECEIVED, "c1") is None
+    assert screened(redis, "gone", own_job=True) == 0
+    assert redis.zcard(keys.RECEIVED) == 0 and not redis.exists(keys.comment_key("gone"))
