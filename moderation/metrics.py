@@ -23,17 +23,9 @@ def count_intake(redis: Redis, status: int) -> None:
     redis.hincrby(INTAKE, str(status), 1)
 
 
-def observe_screening(pipe: Pipeline, durations: list[float]) -> None:
-    """Add a batch's screening durations to the histogram, inside the caller's transaction: one increment per
-    bucket, not per comment."""
-    if not durations:
-        return
-    pipe.hincrby(SCREENING, "count", len(durations))
-    pipe.hincrby(SCREENING, "sum_us", sum(int(s * 1_000_000) for s in durations))
-    for bound in SCREENING_BUCKETS:
-        within = sum(1 for s in durations if s <= bound)
-        if within:
-            pipe.hincrby(SCREENING, f"le_{bound}", within)
+def buckets(seconds: float) -> list[str]:
+    """The screening histogram's fields one duration counts in (its buckets are cumulative)."""
+    return [f"le_{bound}" for bound in SCREENING_BUCKETS if seconds <= bound]
 
 
 def count_decision(pipe: Pipeline, action: str) -> None:

@@ -610,27 +610,39 @@ class CommentStore:
         self.redis.delete(batch_key(job_id))
 
     def record_screenings(self, results: list[Screened], *, own_job: bool = False) -> list[bool]:
-        """Store each comment's screening and queue it for review, with the screening metrics, in one transaction
-        (a worker killed midway records all or none); False for one that was gone or screened already. The metrics
-        count every comment given, read `received` just before: only two jobs screening the same comment at once
-        would count it twice. With `own_job`, comments screened by a job of their own (see `hand_over`)."""
-        script = self._screened
-        with self.redis.pipeline() as pipe:
-            for r in results:
-                comment = r.comment
-                comment.flags, comment.risk, comment.language = r.flags, r.risk, r.language
-                fields = {"status": policy.PENDING_REVIEW, "flags": json.dumps(r.flags, ensure_ascii=False),
-                          "risk": str(r.risk), "screened_ms": str(now_ms())}
-                if r.language:
-                    fields["language"] = r.language
-                script(keys=[comment_key(comment.id), taken_key(comment.site), RECEIVED if own_job else "",
-                             age_key(comment.site), age_key(), articles_key(comment.site), *comment.queue_keys()],
-                       args=[comment.id, queue_score(r.risk, comment.created_ms), comment.created_ms,
-                             comment.article_id, policy.RECEIVED, json.dumps(fields, ensure_ascii=False),
-                             "" if r.language else "1"],
-                       client=pipe)
-            metrics.observe_screening(pipe, [r.seconds for r in results])
-            return [bool(n) for n in pipe.execute()[:len(results)]]
+        """Store the screenings of comments of one site, queue them for review and count them in the metrics, in
+        one script (all or nothing, and each index written once for the whole batch); False for a comment that
+        was gone or screened already. With `own_job`, comments screened by a job of their own (`hand_over`)."""
+        if not results:
+            return []
+        site = results[0].comment.site
+        keys = [taken_key(site), RECEIVED if own_job else "", metrics.SCREENING, age_key(site), age_key(),
+                articles_key(site)]
+        position: dict[str, int] = {}
+
+        def at(key: str) -> int:
+            """The key's position in KEYS (Lua counts from 1), added once."""
+            if key not in position:
+                keys.append(key)
+                position[key] = len(keys)
+            return position[key]
+
+        batch = []
+        for r in results:
+            comment = r.comment
+            comment.flags, comment.risk, comment.language = r.flags, r.risk, r.language
+            fields = {"status": policy.PENDING_REVIEW, "flags": json.dumps(r.flags, ensure_ascii=False),
+                      "risk": str(r.risk), "screened_ms": str(now_ms())}
+            if r.language:
+                fields["language"] = r.language
+            batch.append({"id": comment.id, "hash": at(comment_key(comment.id)),
+                          "indexes": [at(k) for k in comment.queue_keys()],
+                          # As strings: Lua would print a number of 16 digits in 14.
+                          "score": str(queue_score(r.risk, comment.created_ms)), "created": str(comment.created_ms),
+                          "article": comment.article_id, "fields": fields, "drop_language": not r.language,
+                          "us": int(r.seconds * 1_000_000), "buckets": metrics.buckets(r.seconds)})
+        done = self._screened(keys=keys, args=[policy.RECEIVED, json.dumps(batch, ensure_ascii=False)])
+        return [bool(n) for n in done]
 
     def hand_over(self, comment: Comment) -> None:
         """Take a comment out of its site's batch, to be screened by a job of its own (one whose failure RQ's

@@ -171,16 +171,22 @@ def test_release_drops_the_callers_leases_or_any_for_an_admin(redis: Redis, who:
     assert {redis.get(keys.lease_key("c2"))} - {None} == left
 
 
-def screened(redis: Redis, cid: str, *, own_job: bool = False, language: str = "en", created: int = 1_000_000,
-             queue_keys: tuple[str, ...] = (keys.QUEUE_ALL, keys.site_queue_key(SITE))) -> int:
-    """Run the screening's recording script for one comment, KEYS and ARGV in its documented order."""
+def screened(redis: Redis, *cids: str, own_job: bool = False, language: str = "en", created: int = 1_000_000,
+             queue_keys: tuple[str, ...] = (keys.QUEUE_ALL, keys.site_queue_key(SITE)),
+             score: int = 9_000_000_001_000_000) -> list[int]:
+    """Run the screening's recording script for a batch, KEYS and ARGV in its documented order."""
     fields = {"status": "pending_review", "flags": "[]", "risk": "40", "screened_ms": "2000000"}
     if language:
         fields["language"] = language
-    return int(scripts.register(redis, "screened")(
-        keys=[keys.comment_key(cid), keys.taken_key(SITE), keys.RECEIVED if own_job else "", keys.age_key(SITE),
-              keys.age_key(), keys.articles_key(SITE), *queue_keys],
-        args=[cid, 7, created, ARTICLE, "received", json.dumps(fields), "" if language else "1"]))
+    script_keys = [keys.taken_key(SITE), keys.RECEIVED if own_job else "", keys.METRICS_SCREENING,
+                   keys.age_key(SITE), keys.age_key(), keys.articles_key(SITE), *queue_keys]
+    batch = []
+    for cid in cids:
+        script_keys.append(keys.comment_key(cid))
+        batch.append({"id": cid, "hash": len(script_keys), "indexes": list(range(7, 7 + len(queue_keys))),
+                      "score": str(score), "created": str(created), "article": ARTICLE, "fields": fields,
+                      "drop_language": not language, "us": 250, "buckets": ["le_0.0005", "le_0.001"]})
+    return list(scripts.register(redis, "screened")(keys=script_keys, args=["received", json.dumps(batch)]))
 
 
 def take(redis: Redis, job: str, next_job: str = "next", size: int = 2, now: int = 5_000_000) -> list[Any]:
@@ -212,28 +218,34 @@ def test_take_moves_the_oldest_batch_and_names_the_next_job_while_comments_wait(
     assert take(redis, "empty-handed") == [0]
 
 
-def test_screened_records_once_and_files_the_comment_for_review(redis: Redis) -> None:
+def test_screened_records_a_batch_once_and_files_its_comments_for_review(redis: Redis) -> None:
     accept(redis, "c1")
+    accept(redis, "c2", created=1_000_001)
     take(redis, "j1")
     redis.hset(keys.comment_key("c1"), "language", "ar")
-    assert screened(redis, "c1", language="") == 1
+    assert screened(redis, "c1", "c2", "gone", language="") == [1, 1, 0]
     comment = redis.hgetall(keys.comment_key("c1"))
     assert comment["status"] == "pending_review" and comment["risk"] == "40" and "language" not in comment
-    assert redis.zscore(keys.QUEUE_ALL, "c1") == 7 == redis.zscore(keys.site_queue_key(SITE), "c1")
+    # Scores of 16 digits stay exact.
+    assert redis.zrange(keys.QUEUE_ALL, 0, -1, withscores=True) == [("c1", 9_000_000_001_000_000),
+                                                                     ("c2", 9_000_000_001_000_000)]
+    assert redis.zrange(keys.site_queue_key(SITE), 0, -1) == ["c1", "c2"]
     assert redis.zscore(keys.age_key(SITE), "c1") == 1_000_000 == redis.zscore(keys.age_key(), "c1")
     assert redis.zrange(keys.articles_key(SITE), 0, -1) == [ARTICLE]
     assert redis.zcard(keys.taken_key(SITE)) == 0
-    # A second run (a job run twice) changes nothing.
+    assert redis.hgetall(keys.METRICS_SCREENING) == {"count": "2", "sum_us": "500", "le_0.0005": "2", "le_0.001": "2"}
+    # A second run (a job run twice) changes nothing and counts nothing.
     redis.zadd(keys.taken_key(SITE), {"c1": 1_000_000})
-    assert screened(redis, "c1", queue_keys=(keys.flag_queue_key("link"),)) == 0
+    assert screened(redis, "c1", queue_keys=(keys.flag_queue_key("link"),)) == [0]
     assert not redis.exists(keys.flag_queue_key("link")) and redis.zcard(keys.taken_key(SITE)) == 0
+    assert redis.hget(keys.METRICS_SCREENING, "count") == "2"
 
 
 def test_screened_takes_a_comment_of_its_own_job_off_the_reapers_list_and_drops_a_vanished_one(redis: Redis) -> None:
     accept(redis, "c1")
     redis.zrem(keys.inbox_key(SITE), "c1")
     redis.zadd(keys.RECEIVED, {"c1": 1_000_000, "gone": 1})
-    assert screened(redis, "c1", own_job=True) == 1
+    assert screened(redis, "c1", own_job=True) == [1]
     assert redis.zscore(keys.RECEIVED, "c1") is None
-    assert screened(redis, "gone", own_job=True) == 0
+    assert screened(redis, "gone", own_job=True) == [0]
     assert redis.zcard(keys.RECEIVED) == 0 and not redis.exists(keys.comment_key("gone"))
