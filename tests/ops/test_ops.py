@@ -49,6 +49,9 @@ def _metric(text: str, line_start: str) -> float:
 def test_metrics_count_intake_screening_and_decisions(client: FlaskClient, work: Any) -> None:
     ids = [submit(client, payload(f"comment {i}")).json["id"] for i in range(3)]
     submit(client, site="demo", secret="wrong")
+    before = client.get("/metrics").get_data(as_text=True)
+    assert _metric(before, 'moderation_screening_waiting{site="demo"}') == 3
+    assert _metric(before, 'moderation_jobs_waiting{queue="screening:demo"}') == 1  # one batch job for all three
     work()
     client.post(f"/v1/moderation/comments/{ids[0]}/decision", headers=ADMIN_HEADERS, json={"action": "reject"})
     r = client.get("/metrics")
@@ -64,6 +67,7 @@ def test_metrics_count_intake_screening_and_decisions(client: FlaskClient, work:
     assert _metric(text, 'moderation_failed_jobs{queue="screening:demo"}') == 0
     assert _metric(text, 'moderation_failed_jobs{queue="webhooks"}') == 0
     assert _metric(text, 'moderation_jobs_waiting{queue="screening:demo"}') == 0
+    assert _metric(text, 'moderation_screening_waiting{site="demo"}') == 0
     assert 0 < _metric(text, 'moderation_oldest_pending_seconds{site="demo"}') < 60
     assert _metric(text, 'moderation_oldest_pending_seconds{site="other"}') == 0
 
