@@ -45,7 +45,7 @@ def main() -> int:
                  f"{burst_got['refusal_capacity_per_second']:.0f}/s: fastest refusal",
                  float(burst_got["offered_per_second"]) / float(burst_got["refusal_capacity_per_second"])))
     for w in (1, 2):
-        noop, ours = workers.processes(w, "noop"), workers.processes(w, "screening")
+        noop, ours = workers.processes(w, "noop", 3000), workers.processes(w, "screening", 3000)
         rows.append((f"screening, comments/s, {w} worker(s)", f"{ours:.0f}", f"{noop:.0f} RQ no-op", ours / noop))
     cost = redis_cost.run()
     for part, label in (("commands", "Redis commands per comment"), ("cpu_us", "Redis CPU per comment, us")):
@@ -53,6 +53,10 @@ def main() -> int:
         rows.append((f"{label} (intake {cost['ours']['intake'][part]:.0f} + screening "
                      f"{cost['ours']['screening'][part]:.0f})", f"{ours_v:.0f}", f"{noop_v:.0f} RQ no-op job",
                      ours_v / noop_v))
+    quiet = cost["one_at_a_time"]
+    for part, label in (("commands", "Redis commands per comment"), ("cpu_us", "Redis CPU per comment, us")):
+        rows.append((f"{label}, one at a time (20/s)", f"{quiet[part]:.0f}",
+                     f"{cost['rq_noop_total'][part]:.0f} RQ no-op job", quiet[part] / cost["rq_noop_total"][part]))
     kept = cost["bytes_per_comment"]
     rows.append(("Redis bytes per comment, decided / at 31 d / at 91 d", f"{kept['after_retention_days']:.0f}",
                  f"{kept['decided']:.0f} / {kept['after_pii_days']:.0f} before", kept["after_retention_days"]

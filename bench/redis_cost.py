@@ -1,5 +1,6 @@
 """What one comment costs Redis: commands and CPU for the intake and for screening, against RQ's own no-op job
-(enqueued and worked) in the same run; and Redis bytes per comment at steady state with retention on.
+(enqueued and worked) in the same run, with a backlog (comments screened a batch of 100 per job) and one at a
+time (a batch of one each); and Redis bytes per comment at steady state with retention on.
 
 Each side runs against a Redis of its own, read through INFO commandstats (calls) and INFO cpu (used_cpu_sys +
 used_cpu_user) before and after. `python -m bench.redis_cost`.
@@ -8,6 +9,9 @@ used_cpu_user) before and after. `python -m bench.redis_cost`.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +27,7 @@ from moderation.cli.redisproc import RedisServer
 from moderation.review.desk import Desk
 from moderation.store.comments import CommentStore
 from moderation.store.connections import rq_connection, text_twin
-from moderation.store.keys import WEBHOOK_QUEUE, screening_queue_name
+from moderation.store.keys import QUEUE_ALL, WEBHOOK_QUEUE, screening_queue_name
 from workers.run import ScreeningWorker
 
 SITE = "demo"
@@ -77,6 +81,37 @@ def _ours(url: str, n: int) -> tuple[dict[str, dict[str, float]], CommentStore, 
     return {"intake": intake, "screening": meter.per(n)}, store, ids
 
 
+def _trickle(url: str, n: int = 100, per_second: float = 20) -> dict[str, float]:
+    """Commands and CPU per comment when comments come one at a time (`per_second`) to a running `moderation
+    worker`, so each is a batch of one: what a quiet site costs. The worker's idle cost, measured for as long
+    again afterwards, is taken out."""
+    conn = rq_connection(url)
+    store = CommentStore(text_twin(conn))
+    env = {**os.environ, "REDIS_URL": url, "MODERATION_SITES": f"{SITE}:bench-secret-0123456789"}
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "moderation"), "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not conn.smembers("rq:workers"):
+            time.sleep(0.1)
+        calls, cpu = _reading(conn)
+        started = time.monotonic()
+        for i in range(n):
+            store.create(SITE, {"article": {"id": "a1", "url": "https://n.example/a"},
+                                "author": {"name": "R", "email": f"q{i}@example.com"}, "body": f"a calm remark {i}"},
+                         raw_body=b"{}")
+            time.sleep(1 / per_second)
+        while conn.zcard(QUEUE_ALL) < n:
+            time.sleep(0.05)
+        busy_calls, busy_cpu = _reading(conn)
+        time.sleep(time.monotonic() - started)
+        idle_calls, idle_cpu = _reading(conn)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    return {"commands": ((busy_calls - calls) - (idle_calls - busy_calls)) / n,
+            "cpu_us": ((busy_cpu - cpu) - (idle_cpu - busy_cpu)) * 1e6 / n}
+
+
 def _bytes_per_comment(url: str, store: CommentStore, ids: list[str]) -> dict[str, float]:
     """Memory per comment once decided (7 in 10 published, 3 rejected) and what expires has expired, then after
     retention: at 31 days (personal data erased) and at 91 (rejected ones deleted)."""
@@ -110,17 +145,20 @@ def run(n: int = 2000) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         base_server = RedisServer(Path(tmp) / "noop").start()
         ours_server = RedisServer(Path(tmp) / "ours").start()
+        quiet_server = RedisServer(Path(tmp) / "quiet").start()
         try:
             noop = _noop(base_server.url, n)
             ours, store, ids = _ours(ours_server.url, n)
             memory = {k: v / n for k, v in _bytes_per_comment(ours_server.url, store, ids).items()}
+            trickle = _trickle(quiet_server.url)
         finally:
             base_server.stop()
             ours_server.stop()
+            quiet_server.stop()
     rq_total = {k: noop["enqueue"][k] + noop["work"][k] for k in ("commands", "cpu_us")}
     ours_total = {k: ours["intake"][k] + ours["screening"][k] for k in ("commands", "cpu_us")}
     return {"n": n, "rq_noop": noop, "ours": ours, "rq_noop_total": rq_total, "ours_total": ours_total,
-            "bytes_per_comment": memory}
+            "one_at_a_time": trickle, "bytes_per_comment": memory}
 
 
 if __name__ == "__main__":
