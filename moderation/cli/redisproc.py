@@ -32,7 +32,9 @@ def find_redis_server() -> str:
 # policy's limit (1,500 characters: 3,000 bytes in Arabic) and its screening job fit, in about a third less memory
 # (bench/queue_scale.py, 100,000 pending: 2,006 bytes a comment with the default of 64, 1,366 with this).
 # Redis 6's name for it, which 7 (listpack) still accepts.
-TUNING = ("--hash-max-ziplist-value", "4096")
+# Compact hashes for values up to 4 KB (a comment's body), and stream nodes of 512 bytes: Redis preallocates a
+# new stream node whole, so each comment's own audit stream took 4 KB at the default of 4096 (runbook, "Memory").
+TUNING = ("--hash-max-ziplist-value", "4096", "--stream-node-max-bytes", "512")
 
 
 def free_port(preferred: int = 0) -> int:

