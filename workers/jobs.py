@@ -46,9 +46,10 @@ def _job() -> Job:
 
 
 def _screen(store: CommentStore, comments: list[Comment], *, own_job: bool) -> list[str]:
-    """Screen comments of one site and record the results in one round trip; the ids of those recorded (a comment
-    screened already is not). A comment whose screening raises anything but a transient fault goes to a job of
-    its own (`hand_over`) so it holds up no other; so do all of them if recording them raises."""
+    """Screen comments of one site, read their history and claim their texts in one round trip, record the results
+    in another; the ids of those recorded (a comment screened already is not). A comment whose screening raises
+    anything but a transient fault goes to a job of its own (`hand_over`) so it holds up no other; so do all of
+    them if recording them raises."""
     if not comments:
         return []
     site_policy = sitepolicy.from_file(current().policy_file).for_site(comments[0].site)
