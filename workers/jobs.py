@@ -36,6 +36,9 @@ TRANSIENT = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OutOfMemory
 
 # Comments one batch job screens; then the site's next job waits behind the other sites' jobs (RQ's round robin).
 BATCH_SIZE = 100
+# How long a batch job's list of what it took outlives the job, for RQ's retry of a job whose worker died: found
+# abandoned after the job's timeout and a maintenance period, then retried after its interval.
+BATCH_KEEP_SECONDS = 3600
 
 
 def _job() -> Job:
@@ -106,7 +109,7 @@ def screen_site(site: str) -> str:
     job = _job()
     store = CommentStore(text_twin(job.connection))
     next_id = queues.new_batch_job_id()
-    next_job, ids = store.take(site, job.id, next_id, BATCH_SIZE, queues.screen_timeout() * 2)
+    next_job, ids = store.take(site, job.id, next_id, BATCH_SIZE, BATCH_KEEP_SECONDS)
     if next_job:
         queues.enqueue_batch(queues.screening_queue(job.connection, site), site, next_id)
     comments = store.get_many(ids)
