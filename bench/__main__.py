@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, intake, model_memory, parity, queue_scale, redis_cost, screening_speed, workers
+from bench import burst, intake, model_memory, parity, queue_scale, redis_cost, screening_speed, sites, workers
 
 
 def main() -> int:
@@ -53,6 +53,11 @@ def main() -> int:
         rows.append((f"{label} (intake {cost['ours']['intake'][part]:.0f} + screening "
                      f"{cost['ours']['screening'][part]:.0f})", f"{ours_v:.0f}", f"{noop_v:.0f} RQ no-op job",
                      ours_v / noop_v))
+    by_sites = sites.run()
+    for row in by_sites[1:]:
+        rows.append((f"screening, comments/s, 1 worker, {row['sites']} site queues", f"{row['per_second']:.0f}",
+                     f"{by_sites[0]['per_second']:.0f} with {by_sites[0]['sites']}",
+                     row["per_second"] / by_sites[0]["per_second"]))
     quiet = cost["one_at_a_time"]
     for part, label in (("commands", "Redis commands per comment"), ("cpu_us", "Redis CPU per comment, us")):
         rows.append((f"{label}, one at a time (20/s)", f"{quiet[part]:.0f}",
