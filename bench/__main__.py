@@ -58,6 +58,9 @@ def main() -> int:
         rows.append((f"screening, comments/s, 1 worker, {row['sites']} site queues", f"{row['per_second']:.0f}",
                      f"{by_sites[0]['per_second']:.0f} with {by_sites[0]['sites']}",
                      row["per_second"] / by_sites[0]["per_second"]))
+        rows.append((f"RQ maintenance pass, s, {row['sites']} site queues", f"{row['maintenance_seconds']:.2f}",
+                     f"{by_sites[0]['maintenance_seconds']:.2f} with {by_sites[0]['sites']}",
+                     row["maintenance_seconds"] / by_sites[0]["maintenance_seconds"]))
     quiet = cost["one_at_a_time"]
     for part, label in (("commands", "Redis commands per comment"), ("cpu_us", "Redis CPU per comment, us")):
         rows.append((f"{label}, one at a time (20/s)", f"{quiet[part]:.0f}",
