@@ -17,7 +17,7 @@ from moderation import logs, retention, sitepolicy
 from moderation.screening.screener import screener_for
 from moderation.settings import ConfigError, current
 from moderation.store.connections import rq_connection, text_twin
-from moderation.store.queues import ROLES, known_queue_names, screen_timeout
+from moderation.store.queues import ROLES, clean_worker_sets, known_queue_names, screen_timeout, with_registries
 from workers.jobs import ColdShutdown
 from workers.reaper import requeue_lost
 
@@ -74,6 +74,7 @@ class _Screening:
             Path(beat).touch()
 
     stopping = False  # asked to stop by a signal (RQ's own flag is set only when a job is running)
+    queues: list[Queue]  # RQ's: the queues the worker reads
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
@@ -90,7 +91,16 @@ class _Screening:
         raise ColdShutdown()
 
     def clean_registries(self) -> None:
-        super().clean_registries()  # type: ignore[misc]  # a mixin: RQ's worker class is the next base, unknown to mypy here
+        """RQ's maintenance over the queues that have jobs to clean, the others' worker sets apart (a worker reads
+        every site's queue, and most are idle at any moment); then ours."""
+        everything = self.queues
+        active = with_registries(self.connection, everything)  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
+        self.queues = active
+        try:
+            super().clean_registries()  # type: ignore[misc]  # a mixin: RQ's worker class is the next base, unknown to mypy here
+        finally:
+            self.queues = everything
+        clean_worker_sets(self.connection, [q for q in everything if q not in active])  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
         requeue_lost(self.connection, older_than_seconds=screen_timeout(),  # type: ignore[attr-defined]  # a mixin: RQ's worker class is the next base, unknown to mypy here
                      every_seconds=max(1, maintenance_seconds() - 1))
         settings = current()

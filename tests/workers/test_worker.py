@@ -185,3 +185,25 @@ def test_comments_a_dead_batch_job_took_are_put_back_and_screened(client: FlaskC
     work()
     assert {_status(client, cid) for cid in ids} == {"pending_review"}
     assert not redis.exists("mod:inbox:demo", "mod:taken:demo", "mod:screening:job:demo")
+
+
+def test_maintenance_skips_idle_queues_yet_drops_dead_workers_from_them(redis: Redis,
+                                                                       redis_server: RedisServer) -> None:
+    from moderation.store import queues
+    from workers.run import ScreeningWorker
+
+    conn = rq_connection(redis_server.url)
+    demo, other = queues.screening_queue(conn, "demo"), queues.screening_queue(conn, "other")
+    # A worker that died without unregistering, listed on both queues; a finished job's entry on demo's, expired.
+    for queue in ("screening:demo", "screening:other"):
+        redis.sadd(f"rq:workers:{queue}", "rq:worker:dead")
+    redis.sadd("rq:workers", "rq:worker:dead")
+    redis.zadd("rq:finished:screening:demo", {"screen-batch-old": 1})
+    assert queues.with_registries(conn, [demo, other]) == [demo]
+    worker = ScreeningWorker([demo, other], connection=conn)
+    worker.clean_registries()
+    assert worker.queues == [demo, other]
+    assert redis.zcard("rq:finished:screening:demo") == 0  # RQ's own pass ran on demo's registries
+    assert not redis.sismember("rq:workers:screening:other", "rq:worker:dead")  # and the idle queue's set is clean
+    assert not redis.sismember("rq:workers:screening:demo", "rq:worker:dead")
+    assert not redis.sismember("rq:workers", "rq:worker:dead")
