@@ -85,7 +85,8 @@ def _return_stale_taken(conn: Redis, site: str, cutoff: int, limit: int) -> None
             pipe.zadd(inbox_key(site), back)
         pipe.zrem(taken_key(site), *stale)
         pipe.execute()
-    log.warning("put back %d comment(s) of %s whose batch job died before recording them", len(back), site)
+    if back:
+        log.warning("put back %d comment(s) of %s whose batch job died before recording them", len(back), site)
 
 
 def _lost_batches(conn: Redis, sites: list[str], cutoff: int) -> list[str]:
@@ -101,7 +102,7 @@ def _lost_batches(conn: Redis, sites: list[str], cutoff: int) -> list[str]:
         if current_id and _status(conn, queue, current_id) not in (None, JobStatus.FAILED):
             continue
         job_id = queues.new_batch_job_id()
-        # Only if the job is still the one found lost: a batch ending meanwhile has queued its successor.
+        # Only if the job is still the one found lost: a batch job taking its batch meanwhile named its successor.
         with text.pipeline() as pipe:
             pipe.watch(batch_job_key(site))
             if pipe.get(batch_job_key(site)) != current_id:
