@@ -102,8 +102,8 @@ def main() -> int:
     print(f"intake, ours against the floor: {float(got['ratio']) / float(got['floor_ratio']):.2f} "  # type: ignore[arg-type]  # each benchmark's result is JSON-shaped
           "(what signatures, limits, bans, idempotency, the RQ job record and logging cost)")
     checked, missed = parity.check()
-    print(f"\nbetter-profanity's own list with its character variants: {checked} spellings it catches, "
-          f"{checked - len(missed)} caught by us, {len(missed)} missed")
+    print(f"\nbetter-profanity's own list with its character variants, the words we flag: {checked} spellings it "
+          f"catches, {checked - len(missed)} caught by us, {len(missed)} missed")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     result: dict[str, Any] = {
