@@ -113,12 +113,11 @@ def screen_site(site: str) -> str:
     if next_job:
         queues.enqueue_batch(queues.screening_queue(job.connection, site), site, next_id)
     comments = store.get_many(ids)
-    for gone in set(ids) - {c.id for c in comments}:
-        log.warning("comment %s waited for screening but is gone: dropped", gone)
-        store.drop_taken(site, gone)
-    for c in comments:
-        if c.status != policy.RECEIVED:  # screened already: by a job of its own, or by this one's earlier run
-            store.drop_taken(site, c.id)
+    gone = set(ids) - {c.id for c in comments}
+    for comment_id in gone:
+        log.warning("comment %s waited for screening but is gone: dropped", comment_id)
+    # Gone, or screened already: by a job of its own, or by this one's earlier run.
+    store.drop_taken(site, [*gone, *(c.id for c in comments if c.status != policy.RECEIVED)])
     screened = _screen(store, [c for c in comments if c.status == policy.RECEIVED], own_job=False)
     store.batch_done(job.id)
     return f"screened {len(screened)}"

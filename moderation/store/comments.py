@@ -653,6 +653,8 @@ class CommentStore:
             pipe.zadd(RECEIVED, {comment.id: comment.created_ms})
             pipe.execute()
 
-    def drop_taken(self, site: str, comment_id: str) -> None:
-        """Forget a taken comment that needs no screening: gone (erased, deleted by hand) or screened already."""
-        self.redis.zrem(taken_key(site), comment_id)
+    def drop_taken(self, site: str, comment_ids: Iterable[str]) -> None:
+        """Forget taken comments that need no screening: gone (erased, deleted by hand) or screened already."""
+        comment_ids = list(comment_ids)
+        if comment_ids:
+            self.redis.zrem(taken_key(site), *comment_ids)
