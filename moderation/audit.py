@@ -58,3 +58,24 @@ def read(redis: Redis, *, comment_id: str | None = None, actor: str | None = Non
                         "at_ms": int(fields["at_ms"]), "details": json.loads(fields.get("details") or "{}")})
     cursor = rows[limit - 1][0] if len(rows) > limit else None
     return entries, cursor
+
+
+def read_many(redises: list[Redis], *, limit: int = 50, before: str | None = None,
+              **kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """`read` over the logs of several Redis (MODERATION_SHARDS), merged newest first by entry id (time, then
+    sequence): a page stops where the first log with more to read stopped, so none of its entries is skipped."""
+    pages = [read(r, limit=limit, before=before, **kwargs) for r in redises]
+    if len(pages) == 1:
+        return pages[0]
+    unread = [cursor for _, cursor in pages if cursor is not None]
+    floor = max(unread, key=_order) if unread else None
+    entries = sorted((e for found, _ in pages for e in found if floor is None or _order(e["id"]) >= _order(floor)),
+                     key=lambda e: _order(e["id"]), reverse=True)
+    if len(entries) > limit:
+        return entries[:limit], entries[limit - 1]["id"]
+    return entries, floor
+
+
+def _order(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from redis import Redis
@@ -35,26 +36,35 @@ def count_decision(pipe: Pipeline, action: str) -> None:
 
 class RedisCollector:
     """The Prometheus collector over the counters above, the review queues and RQ's registries: each scrape reads
-    the totals every process adds to, and writes nothing."""
+    the totals every process adds to, and writes nothing. With several Redis (MODERATION_SHARDS), counters and
+    queues are summed over them, and each site's gauges read from its own."""
 
-    def __init__(self, redis: Redis, rq_redis: Redis, sites: Callable[[], Iterable[str]],
-                 queues: tuple[str, ...]) -> None:
-        self.redis, self.rq_redis, self.sites, self.queues = redis, rq_redis, sites, queues
+    def __init__(self, shards: Sequence[tuple[Redis, Redis, Iterable[str], tuple[str, ...]]]) -> None:
+        """`shards`: each Redis's text client, RQ client, the sites it holds and the RQ queues to report."""
+        self.shards = [(text, raw, tuple(sites), queues) for text, raw, sites, queues in shards]
 
     def collect(self) -> Iterator[Metric]:
         from rq import Queue
         from rq.registry import FailedJobRegistry
 
-        sites = sorted(self.sites())
-        with self.redis.pipeline(transaction=False) as pipe:
-            for key in (INTAKE, DECISIONS, SCREENING, WEBHOOKS):
-                pipe.hgetall(key)
-            for site in sites:
-                pipe.zcard(keys.site_queue_key(site))
-                pipe.zrange(keys.age_key(site), 0, 0, withscores=True)
-                pipe.zcard(keys.inbox_key(site))
-                pipe.zcard(keys.taken_key(site))
-            intake, decisions, screening, webhooks, *per_site = pipe.execute()
+        totals: list[dict[str, int]] = [{}, {}, {}, {}]
+        per_site: dict[str, list[Any]] = {}
+        for text, _, sites, _ in self.shards:
+            with text.pipeline(transaction=False) as pipe:
+                for key in (INTAKE, DECISIONS, SCREENING, WEBHOOKS):
+                    pipe.hgetall(key)
+                for site in sites:
+                    pipe.zcard(keys.site_queue_key(site))
+                    pipe.zrange(keys.age_key(site), 0, 0, withscores=True)
+                    pipe.zcard(keys.inbox_key(site))
+                    pipe.zcard(keys.taken_key(site))
+                *counters, found = _split(pipe.execute(), 4)
+            for total, counts in zip(totals, counters, strict=True):
+                for field, n in counts.items():
+                    total[field] = total.get(field, 0) + int(n)
+            for i, site in enumerate(sites):
+                per_site[site] = found[4 * i:4 * i + 4]
+        intake, decisions, screening, webhooks = totals
         yield _counter("moderation_intake_responses", "Intake responses by HTTP status.", "status", intake)
         yield _counter("moderation_decisions", "Moderator decisions by action.", "action", decisions)
         count = int(screening.get("count", 0))
@@ -71,26 +81,37 @@ class RedisCollector:
                                    "Age of the oldest comment waiting for a moderator, per site.", labels=["site"])
         unscreened = GaugeMetricFamily("moderation_screening_waiting",
                                        "Comments waiting for screening, per site.", labels=["site"])
-        for i, site in enumerate(sites):
-            n, first, waiting_n, taken_n = per_site[4 * i:4 * i + 4]
+        for site in sorted(per_site):
+            n, first, waiting_n, taken_n = per_site[site]
             depth.add_metric([site], int(n))
             oldest.add_metric([site], round(now - first[0][1] / 1000, 3) if first else 0)
             unscreened.add_metric([site], int(waiting_n) + int(taken_n))
         yield depth
         yield oldest
         yield unscreened
+        waiting_jobs: dict[str, int] = {}
+        failed_jobs: dict[str, int] = {}
+        for _, raw, _, queues in self.shards:
+            for queue in queues:
+                waiting_jobs[queue] = waiting_jobs.get(queue, 0) + Queue(queue, connection=raw).count
+                failed_jobs[queue] = failed_jobs.get(queue, 0) + FailedJobRegistry(queue, connection=raw).count
         waiting = GaugeMetricFamily("moderation_jobs_waiting", "Jobs not yet picked up by a worker, per queue.",
                                     labels=["queue"])
         failed = GaugeMetricFamily("moderation_failed_jobs", "Jobs in RQ's failed-job registry, per queue.",
                                    labels=["queue"])
-        for queue in self.queues:
-            waiting.add_metric([queue], Queue(queue, connection=self.rq_redis).count)
-            failed.add_metric([queue], FailedJobRegistry(queue, connection=self.rq_redis).count)
+        for queue in sorted(waiting_jobs):
+            waiting.add_metric([queue], waiting_jobs[queue])
+            failed.add_metric([queue], failed_jobs[queue])
         yield waiting
         yield failed
 
 
-def _counter(name: str, doc: str, label: str, counts: dict[str, str]) -> CounterMetricFamily:
+def _split(replies: list[Any], head: int) -> list[Any]:
+    """The first `head` replies, then the rest as one list."""
+    return [*replies[:head], replies[head:]]
+
+
+def _counter(name: str, doc: str, label: str, counts: dict[str, int]) -> CounterMetricFamily:
     family = CounterMetricFamily(name, doc, labels=[label])
     for value, n in sorted(counts.items()):
         family.add_metric([value], int(n))

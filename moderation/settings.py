@@ -91,6 +91,23 @@ def parse_callbacks(raw: str | None) -> dict[str, str]:
     return out
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://")
+
+
+def parse_shards(raw: str | None) -> dict[str, str]:
+    """`site=redis-url[,site=redis-url]` (MODERATION_SHARDS): the sites whose comments live on another Redis than
+    REDIS_URL, each with its URL; every other site lives on REDIS_URL."""
+    out: dict[str, str] = {}
+    for entry in entries(raw):
+        site, sep, url = (p.strip() for p in entry.partition("="))
+        if not sep or not site or not url.startswith(REDIS_SCHEMES):
+            raise ConfigError(f"MODERATION_SHARDS: entry {entry!r} is not of the form site=redis://...")
+        if site in out:
+            raise ConfigError(f"MODERATION_SHARDS: site {site!r} is listed twice")
+        out[site] = url
+    return out
+
+
 DEFAULT_RETRY_INTERVALS = (10, 30, 60, 300, 900, 3600, 3600, 3600)  # exponential-ish, then hourly
 
 
@@ -152,6 +169,8 @@ class Settings:
     """Everything the service needs to know about its deployment: one field per environment variable."""
 
     redis_url: str = _var("REDIS_URL", DEFAULT_REDIS_URL)
+    # Sites whose comments live on another Redis (site -> URL): accounts, sessions and every other site on REDIS_URL.
+    shards: Mapping[str, str] = _var("MODERATION_SHARDS", {}, parse_shards, coerce=dict)
     # Each site's secrets the intake accepts: the current one first, then any it is rotating away from.
     site_secrets: Mapping[str, tuple[str, ...]] = _var(
         "MODERATION_SITES", {}, parse_site_secrets,
@@ -211,9 +230,26 @@ class Settings:
             raise ConfigError(f"MODERATION_ADMIN_TOKEN must be at least {ADMIN_TOKEN_MIN_CHARS} characters (it is "
                               f"{len(self.admin_token)}); make one with: python -c 'import secrets; "
                               "print(secrets.token_urlsafe(32))'")
+        unknown = sorted(set(self.shards) - set(self.site_secrets)) if self.site_secrets else []
+        if unknown:
+            raise ConfigError(f"MODERATION_SHARDS names sites that MODERATION_SITES does not: {', '.join(unknown)}")
         if self.retention_days < self.pii_days:
             raise ConfigError(f"MODERATION_RETENTION_DAYS ({self.retention_days}) must be at least "
                               f"MODERATION_PII_DAYS ({self.pii_days}): a comment is deleted after its data is erased")
+
+    def shard_url(self, site: str) -> str:
+        """The Redis that holds `site`'s comments, queues and bans."""
+        return self.shards.get(site, self.redis_url)
+
+    @property
+    def shard_urls(self) -> list[str]:
+        """Every Redis that holds comments, REDIS_URL first, each once."""
+        return list(dict.fromkeys([self.redis_url, *self.shards.values()]))
+
+    def sites_on(self, url: str) -> list[str]:
+        """The configured sites whose comments live on the Redis at `url`: without MODERATION_SHARDS, every one,
+        however the URL is spelt."""
+        return [site for site in self.site_secrets if not self.shards or self.shard_url(site) == url]
 
     @cached_property
     def sites(self) -> Mapping[str, str]:

@@ -30,7 +30,7 @@ from flask import (
 )
 from marshmallow import Schema, fields
 
-from moderation import audit, policy
+from moderation import policy
 from moderation.errors import CommentNotFound, ModerationError, Unauthorized, ValidationFailed
 from moderation.review.bans import ban_site
 from moderation.review.desk import UNDO_SECONDS, check_ids
@@ -578,8 +578,8 @@ def audit_log() -> str:
     """The audit log, by comment or by moderator."""
     comment_id = request.args.get("comment_id") or None
     actor = request.args.get("moderator") or None
-    entries, cursor = audit.read(current_app.extensions["moderation.redis"], comment_id=comment_id, actor=actor,
-                                 limit=50, before=request.args.get("cursor") or None, sites=g.moderator.sites)
+    entries, cursor = desk().audit(comment_id=comment_id, actor=actor, limit=50,
+                                   before=request.args.get("cursor") or None, sites=g.moderator.sites)
     for e in entries:
         e["at"] = datetime.fromtimestamp(e["at_ms"] / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
     return page("audit.html", entries=entries, next_cursor=cursor, comment_id=comment_id or "", actor=actor or "")

@@ -44,7 +44,7 @@ def counted(view: Callable[[str], Response]) -> Callable[[str], Response]:
         if response.status_code != 202 or "Idempotent-Replayed" in response.headers:
             # Without Redis the count is lost; the 503 itself already tells the client.
             with contextlib.suppress(RedisError):
-                metrics.count_intake(current_app.extensions["moderation.redis"], response.status_code)
+                metrics.count_intake(store().for_site(site).redis, response.status_code)
         return response
 
     return wrapper
@@ -65,7 +65,7 @@ def submit(site: str) -> Response:
     waited = environ.get("moderation.started", 0.0) - environ.get("moderation.arrived", 0.0)
     with admission().enter(time.monotonic() - waited) as deadline:
         accepted = intake.accept(
-            store(), site=site, secret=secrets, raw=raw,
+            store().for_site(site), site=site, secret=secrets, raw=raw,
             signature=sent.get("X-Signature"), idempotency_key=sent.get("Idempotency-Key"),
             window=config.signature_window, policy=policies().for_site(site), deadline=deadline,
         )
@@ -82,7 +82,7 @@ def submit(site: str) -> Response:
 def status(site: str, comment_id: str) -> Response:
     """A comment's status, without personal data; only its own site may see it."""
     site_secrets(site)  # unknown sites are a 404
-    comment = store().get(comment_id)
+    comment = store().for_site(site).get(comment_id)
     if comment.site != site:
         raise CommentNotFound()
     return jsonify(_STATUS.dump(comment.status_view()))

@@ -9,7 +9,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from moderation.errors import Unauthorized, Unavailable
 from moderation.store.connections import accepts_writes
-from service.extensions import settings
+from moderation.store.shards import Shard
+from service.extensions import settings, shards
 from service.openapi import spec_dict
 
 bp = Blueprint("ops", __name__)
@@ -23,14 +24,29 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Ready only when Redis answers as a primary, so a load balancer sends no comment we could not store."""
-    try:
-        writable = accepts_writes(current_app.extensions["moderation.redis"])
-    except Exception:
-        raise Unavailable("Redis is unreachable.") from None
-    if not writable:
-        raise Unavailable("Redis is a read-only replica: no comment can be stored until a primary answers.")
+    """Ready only when REDIS_URL answers as a primary, so a load balancer sends no comment we could not store.
+
+    Another Redis of MODERATION_SHARDS that is down or read-only leaves the API ready, since every API process
+    shares it and the other sites' comments are still taken: the answer says `degraded` and names its sites, whose
+    comments get 503 meanwhile."""
+    home, *others = shards()
+    if _state(home) != "ready":
+        raise Unavailable(_REFUSALS[_state(home)])
+    down = sorted(site for shard in others if _state(shard) != "ready" for site in shard.sites)
+    if down:
+        return jsonify({"status": "degraded", "sites_unavailable": down})
     return jsonify({"status": "ready"})
+
+
+_REFUSALS = {"unreachable": "Redis is unreachable.",
+             "read-only": "Redis is a read-only replica: no comment can be stored until a primary answers."}
+
+
+def _state(shard: Shard) -> str:
+    try:
+        return "ready" if accepts_writes(shard.text) else "read-only"
+    except Exception:  # noqa: BLE001 - any fault reaching it means it cannot take a comment
+        return "unreachable"
 
 
 @bp.get("/metrics")

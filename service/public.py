@@ -18,7 +18,7 @@ _QUERY, _PAGE, _COUNT = PublicListQuery(), PublicPageOut(), CountOut()
 
 def _etag(site: str, article_id: str) -> str:
     """Changes whenever the article's published list does: one Redis read answers a poll that finds nothing new."""
-    version = public_lists().version(site, article_id)
+    version = public_lists(site).version(site, article_id)
     query = hashlib.sha256(request.full_path.encode("utf-8")).hexdigest()[:16]
     return f"{version}.{query}"
 
@@ -37,7 +37,7 @@ def list_comments(site: str, article_id: str) -> Response:
     q = load_query(_QUERY, request.args)
 
     def build() -> Response:
-        comments, cursor = public_lists().page(site, article_id, limit=q["limit"], cursor=q.get("cursor"),
+        comments, cursor = public_lists(site).page(site, article_id, limit=q["limit"], cursor=q.get("cursor"),
                                                newest_first=q["order"] == "newest", featured=q.get("featured"))
         return jsonify(_PAGE.dump({"comments": [c.public_view() for c in comments], "next_cursor": cursor}))
 
@@ -49,4 +49,4 @@ def count_comments(site: str, article_id: str) -> Response:
     """How many comments the article shows: always the length of its list."""
     site_secrets(site)  # unknown sites are a 404
     return _cached(_etag(site, article_id),
-                   lambda: jsonify(_COUNT.dump({"count": public_lists().count(site, article_id)})))
+                   lambda: jsonify(_COUNT.dump({"count": public_lists(site).count(site, article_id)})))

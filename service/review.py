@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import Schema
 
-from moderation import audit, notify
 from moderation.errors import CommentNotFound, NotFound, UnknownSite
 from moderation.intake import load_json
 from moderation.review.bans import ban_site
@@ -203,9 +202,8 @@ def lift_ban(ban_id: str) -> tuple[str, int]:
 def read_audit() -> Response:
     """The audit log, newest first, by comment or by moderator; read-only."""
     q = load_query(AuditQuery(), request.args)
-    entries, cursor = audit.read(current_app.extensions["moderation.redis"], comment_id=q.get("comment_id"),
-                                 actor=q.get("moderator"), limit=q["limit"], before=q.get("cursor"),
-                                 sites=g.moderator.sites)
+    entries, cursor = desk().audit(comment_id=q.get("comment_id"), actor=q.get("moderator"), limit=q["limit"],
+                                   before=q.get("cursor"), sites=g.moderator.sites)
     return jsonify(AuditPageOut().dump({"entries": entries, "next_cursor": cursor}))
 
 
@@ -220,7 +218,7 @@ def stats() -> Response:
 @require("admin")
 def dead_letters() -> Response:
     """Events whose last delivery try failed."""
-    dead = notify.dead_letters(current_app.extensions["moderation.redis"])
+    dead = desk().dead_letters()
     return jsonify(DeadLetterListOut().dump({"events": dead}))
 
 
@@ -228,7 +226,6 @@ def dead_letters() -> Response:
 @require("admin")
 def replay(event_id: str) -> tuple[Response, int]:
     """Queue a dead event for delivery again, under the same event id."""
-    redis = current_app.extensions["moderation.redis"]
-    if not notify.replay(redis, desk().webhook_queue, event_id, settings().webhook_retry_intervals):
+    if not desk().replay(event_id, settings().webhook_retry_intervals):
         raise NotFound(f"No dead event {event_id!r}.")
     return jsonify({"id": event_id, "status": "pending"}), 202

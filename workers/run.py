@@ -128,18 +128,20 @@ def run(*, burst: bool = False, redis_url: str | None = None, worker_class: str 
         queues: tuple[str, ...] | None = None, role: str = "all") -> bool:
     """Work the queues until stopped, or in burst mode until they are empty, through Redis faults.
 
-    Without `queues`, those of `role`: every site's screening queue (the configured sites', and any other a comment
-    was queued in) and the deliveries. The queues take turns (RQ's round robin), so a flood on one site waits
+    Without `queues`, those of `role` on `redis_url` (REDIS_URL by default; a Redis of MODERATION_SHARDS is worked
+    by workers of its own): every site's screening queue (the sites it holds, and any other a comment was queued
+    in) and the deliveries. The queues take turns (RQ's round robin), so a flood on one site waits
     behind one job of each other site, never the other way round. RQ's loop ends on any error it does not expect,
     such as Redis going away while it records a job; then we wait for Redis and start a new worker, so a restart,
     a failover or a full memory never stops screening.
     """
-    conn = rq_connection(redis_url or current().redis_url)
+    redis_url = redis_url or current().redis_url
+    conn = rq_connection(redis_url)
     worked, faults = False, 0
     while True:
         worker, started, names = None, time.monotonic(), queues
         try:
-            names = names if names is not None else known_queue_names(conn, current().sites, role)
+            names = names if names is not None else known_queue_names(conn, current().sites_on(redis_url), role)
             worker = WORKER_CLASSES[worker_class](list(names), connection=conn)
             # The scheduler moves retries that wait (Retry intervals) back onto the queue.
             worked = worker.work(burst=burst, with_scheduler=True,
@@ -165,7 +167,8 @@ def _queues_empty(conn: Any, queues: tuple[str, ...]) -> bool:
         return False
 
 
-def main(*, burst: bool = False, worker_class: str = "simple", role: str = "screening") -> None:
+def main(*, burst: bool = False, worker_class: str = "simple", role: str = "screening",
+         redis_url: str | None = None) -> None:
     """The worker command: JSON logs to stderr, then work until stopped.
 
     Screening and deliveries to the sites run in separate workers: a site whose endpoint hangs holds a delivery
@@ -177,7 +180,7 @@ def main(*, burst: bool = False, worker_class: str = "simple", role: str = "scre
         raise SystemExit(str(err)) from None
     logs.configure(settings.log_level)
     warm_up()  # a broken policy stops the worker here, before it waits for Redis
-    run(burst=burst, worker_class=worker_class, role=role)
+    run(burst=burst, worker_class=worker_class, role=role, redis_url=redis_url)
 
 
 if __name__ == "__main__":
@@ -187,5 +190,6 @@ if __name__ == "__main__":
     parser.add_argument("role", nargs="?", choices=ROLES, default="screening")
     parser.add_argument("--burst", action="store_true", help="stop once the queue is empty")
     parser.add_argument("--worker-class", choices=["simple", "fork"], default="simple")
+    parser.add_argument("--redis", help="the Redis to work (default REDIS_URL; or one of MODERATION_SHARDS)")
     args = parser.parse_args()
-    main(role=args.role, burst=args.burst, worker_class=args.worker_class)
+    main(role=args.role, burst=args.burst, worker_class=args.worker_class, redis_url=args.redis)

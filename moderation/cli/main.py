@@ -35,10 +35,15 @@ def dev() -> None:
 @click.option("--worker-class", type=click.Choice(["simple", "fork"]), default="simple", show_default=True)
 @click.option("--queue", "role", type=click.Choice(["screening", "webhooks"]), default="screening", show_default=True,
               help="screening: screen comments; webhooks: deliver decision events to the sites.")
-def worker(burst: bool, worker_class: str, role: str) -> None:
-    """Run one worker against REDIS_URL: screening, or (--queue webhooks) deliveries to the sites."""
+@click.option("--redis", "redis_url", default=None, show_default="REDIS_URL",
+              help="The Redis whose comments to work: REDIS_URL or one of MODERATION_SHARDS's.")
+def worker(burst: bool, worker_class: str, role: str, redis_url: str | None) -> None:
+    """Run one worker against REDIS_URL (or --redis): screening, or (--queue webhooks) deliveries to the sites."""
+    if redis_url is not None and redis_url not in current().shard_urls:
+        raise click.UsageError("--redis must be REDIS_URL or a URL of MODERATION_SHARDS.")
     # The worker is the RQ side (workers.run), which the core does not import: this process becomes it.
-    command = [sys.executable, "-m", "workers.run", role, "--worker-class", worker_class, *(["--burst"] * burst)]
+    command = [sys.executable, "-m", "workers.run", role, "--worker-class", worker_class, *(["--burst"] * burst),
+               *(["--redis", redis_url] if redis_url else [])]
     os.execv(command[0], command)
 
 
@@ -98,10 +103,19 @@ def check_policy(path: str) -> None:
     click.echo(f"{path}: valid; sites with their own section: {', '.join(sorted(policies.sites)) or 'none'}")
 
 
-def _redis() -> Any:
+def _redis(site: str | None = None) -> Any:
+    """A client of REDIS_URL, or of the Redis that holds `site` (MODERATION_SHARDS)."""
     from moderation.store.connections import rq_connection, text_twin
 
-    return text_twin(rq_connection(current().redis_url))
+    settings = current()
+    return text_twin(rq_connection(settings.shard_url(site) if site else settings.redis_url))
+
+
+def _shards() -> list[Any]:
+    """Every Redis that holds comments, REDIS_URL's first."""
+    from moderation.store.shards import open_shards
+
+    return open_shards(current())
 
 
 @main.group()
@@ -159,7 +173,7 @@ def dead() -> None:
     """List events whose last delivery try failed."""
     from moderation import notify
 
-    for ev in notify.dead_letters(_redis()):
+    for ev in (ev for shard in _shards() for ev in notify.dead_letters(shard.text)):
         click.echo(f"{ev['id']}\t{ev['site']}\t{ev['event']}\t{ev['attempts']} tries\t{ev['last_error']}")
 
 
@@ -171,20 +185,20 @@ def replay(event_ids: tuple[str, ...], replay_all: bool) -> None:
     from rq import Queue
 
     from moderation import notify
-    from moderation.store.connections import rq_connection
     from moderation.store.keys import WEBHOOK_QUEUE
 
     settings = current()
-    redis = _redis()
-    ids = [e["id"] for e in notify.dead_letters(redis, limit=10_000)] if replay_all else list(event_ids)
+    shards = _shards()
+    ids = [e["id"] for s in shards for e in notify.dead_letters(s.text, limit=10_000)] if replay_all \
+        else list(event_ids)
     if not ids:
         if replay_all:
             click.echo("no dead events")
             return
         raise click.UsageError("Name event ids or pass --all.")
-    queue = Queue(WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url))
     for event_id in ids:
-        ok = notify.replay(redis, queue, event_id, settings.webhook_retry_intervals)
+        ok = any(notify.replay(s.text, Queue(WEBHOOK_QUEUE, connection=s.raw), event_id,
+                               settings.webhook_retry_intervals) for s in shards)
         click.echo(f"{event_id}\t{'queued' if ok else 'not dead: skipped'}")
 
 
@@ -210,13 +224,11 @@ def stats() -> None:
     """Print the desk's numbers as JSON: queue depth and oldest pending per site, decisions, time to decision."""
     from rq import Queue
 
-    from moderation.review.desk import Desk
-    from moderation.store.connections import rq_connection
+    from moderation.review.desk import Desk, stats_summary
     from moderation.store.keys import WEBHOOK_QUEUE
 
-    settings = current()
-    desk = Desk(_redis(), webhook_queue=Queue(WEBHOOK_QUEUE, connection=rq_connection(settings.redis_url)))
-    click.echo(json.dumps(desk.stats(settings.sites), indent=2))
+    desks = [(Desk(s.text, webhook_queue=Queue(WEBHOOK_QUEUE, connection=s.raw)), s.sites) for s in _shards()]
+    click.echo(json.dumps(stats_summary(desk.stats_parts(sites) for desk, sites in desks), indent=2))
 
 
 @main.group()
@@ -227,12 +239,9 @@ def failed() -> None:
 def _registries() -> list[Any]:
     from rq.registry import FailedJobRegistry
 
-    from moderation.store.connections import rq_connection
     from moderation.store.queues import known_queue_names
 
-    settings = current()
-    conn = rq_connection(settings.redis_url)
-    return [FailedJobRegistry(q, connection=conn) for q in known_queue_names(conn, settings.sites)]
+    return [FailedJobRegistry(q, connection=s.raw) for s in _shards() for q in known_queue_names(s.raw, s.sites)]
 
 
 @failed.command("list")
@@ -282,7 +291,7 @@ def _site_comments(site: str) -> Any:
     """Every stored comment of one site (a scan of the keyspace: for exports, not for requests)."""
     from moderation.store.comments import of_site
 
-    return of_site(_redis(), site)
+    return of_site(_redis(site), site)
 
 
 @main.command()
@@ -293,7 +302,7 @@ def forget(site: str, email: str) -> None:
     counts, and the email in bans (which still hold by its hash). Audited, without the email."""
     from moderation import retention
 
-    count = retention.forget(_redis(), site=site, email=email, actor="cli")
+    count = retention.forget(_redis(site), site=site, email=email, actor="cli")
     click.echo(f"forgot the author of {count} comments on {site}")
 
 
@@ -303,8 +312,11 @@ def retention_now() -> None:
     from moderation import retention
 
     settings = current()
-    swept = retention.sweep(_redis(), pii_days=settings.pii_days, retention_days=settings.retention_days)
-    click.echo(f"erased the personal data of {swept.erased} comments; deleted {swept.deleted} rejected comments")
+    erased = deleted = 0
+    for shard in _shards():
+        swept = retention.sweep(shard.text, pii_days=settings.pii_days, retention_days=settings.retention_days)
+        erased, deleted = erased + swept.erased, deleted + swept.deleted
+    click.echo(f"erased the personal data of {erased} comments; deleted {deleted} rejected comments")
 
 
 @main.command("export-labels")

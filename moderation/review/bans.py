@@ -46,8 +46,8 @@ class Bans:
         self.redis = redis
 
     def create(self, *, email: str | None, ip: str | None, until_ms: int | None, reason: str | None,
-               actor: str, site: str | None = None) -> dict[str, Any]:
-        """Ban on one site, or (without `site`) on every site."""
+               actor: str, site: str | None = None, audited: bool = True) -> dict[str, Any]:
+        """Ban on one site, or (without `site`) on every site; `audited=False` where another Redis audits it."""
         if bool(email) == bool(ip):
             raise ValidationFailed("Ban one email or one address.", fields={"_schema": ["Give email or ip, not both."]})
         now = int(time.time() * 1000)
@@ -63,12 +63,13 @@ class Bans:
             if until_ms:
                 pipe.pexpireat(ban_key(bid), until_ms)
             pipe.sadd(INDEX, bid)
-            audit.append(pipe, actor=actor, action="ban.create", target=f"ban:{bid}", site=site,
-                         details={"kind": kind, "reason": reason, "until_ms": until_ms})
+            if audited:
+                audit.append(pipe, actor=actor, action="ban.create", target=f"ban:{bid}", site=site,
+                             details={"kind": kind, "reason": reason, "until_ms": until_ms})
             pipe.execute()
         return record
 
-    def lift(self, bid: str, *, actor: str, sites: tuple[str, ...] | None = None) -> None:
+    def lift(self, bid: str, *, actor: str, sites: tuple[str, ...] | None = None, audited: bool = True) -> None:
         """End a ban now; the audit log says who lifted it. With `sites`, only a ban on one of them."""
         raw = self.redis.get(ban_key(bid))
         site = json.loads(raw).get("site") if raw else None
@@ -77,7 +78,8 @@ class Bans:
         with self.redis.pipeline() as pipe:
             pipe.delete(ban_key(bid))
             pipe.srem(INDEX, bid)
-            audit.append(pipe, actor=actor, action="ban.lift", target=f"ban:{bid}", site=site)
+            if audited:
+                audit.append(pipe, actor=actor, action="ban.lift", target=f"ban:{bid}", site=site)
             pipe.execute()
 
     def all(self, sites: tuple[str, ...] | None = None) -> list[dict[str, Any]]:

@@ -36,10 +36,38 @@ from moderation.store.keys import (
     site_queue_key,
 )
 
+PAGE_SIZE = 20  # comments on a page of the desk
 CLAIM_SCAN = 2000  # entries of the walked index one claim looks at, at most: a bound on the script's time
 DECISION_TIMES_KEEP = 1000
 UNDO_SECONDS = 10  # how long the desk offers "Undo" after a decision
 OWN_REVERSAL_SECONDS = 24 * 3600  # a moderator may reverse their own decisions this long; admins, any
+
+
+@dataclass(frozen=True)
+class StatsParts:
+    """The desk's statistics as one Redis holds them, before they are summed over several."""
+
+    sites: dict[str, dict[str, Any]]
+    moderators: dict[str, dict[str, int]]
+    decision_seconds: list[float]
+
+
+def stats_summary(parts: Iterable[StatsParts]) -> dict[str, Any]:
+    """The statistics of one Redis or of several: queues per site, decisions summed per moderator and action, the
+    median over all the decision times kept."""
+    sites: dict[str, dict[str, Any]] = {}
+    moderators: dict[str, dict[str, int]] = {}
+    times: list[float] = []
+    for part in parts:
+        sites.update(part.sites)
+        for name, counts in part.moderators.items():
+            mine = moderators.setdefault(name, {})
+            for action, n in counts.items():
+                mine[action] = mine.get(action, 0) + n
+        times += part.decision_seconds
+    return {"sites": dict(sorted(sites.items())), "decisions_by_moderator": dict(sorted(moderators.items())),
+            "median_seconds_to_decision": statistics.median(times) if times else None,
+            "decisions_measured": len(times)}
 
 
 @dataclass(frozen=True)
@@ -134,37 +162,19 @@ class Desk:
 
     # ---- the desk's views -------------------------------------------------------------------
 
-    PAGE = 20
+    PAGE = PAGE_SIZE
 
     def listing(self, store: CommentStore, moderator: Moderator, *, view: str, sort: str,
                 filters: Mapping[str, str], cursor: str | None, skip_others: bool = False,
                 sites: list[str]) -> tuple[list[Comment], str | None]:
-        """A page of a view (pending, approved, rejected), sorted and filtered; with `skip_others`, without what
-        other moderators hold, reading on (a few pages at most) so that a second moderator still gets a full
-        page. `sites` are the moderator's; an author's comments are their latest few hundred, filtered here."""
-        if "author" in filters:
-            keep = matching(VIEW_STATUSES[view], moderator.sites, filters.get("site"), filters.get("article_id"),
-                            filters.get("flag"), filters.get("severity"), filters.get("language"))
-            found = [c for c in store.author_comments(filters["author"], [filters["site"]] if "site" in filters
-                                                      else sites) if keep(c)]
-            if sort == "risk":
-                found.sort(key=lambda c: (-(c.risk or 0), c.created_ms))
-            elif sort == "oldest":
-                found.reverse()
-            return found[:100], None
-        out: list[Comment] = []
-        for _ in range(5):
-            comments, cursor = store.review_page(view=view, sort=sort, limit=self.PAGE, cursor=cursor,
-                                                 site=filters.get("site"), article_id=filters.get("article_id"),
-                                                 flag=filters.get("flag"), severity=filters.get("severity"),
-                                                 sites=moderator.sites, language=filters.get("language"))
-            if not skip_others:
-                return comments, cursor
-            held = self.claims(c.id for c in comments)
-            out += [c for c in comments if c.id not in held or held[c.id].moderator == moderator.name]
-            if len(out) >= self.PAGE or cursor is None:
-                break
-        return out, cursor
+        """A page of a view (pending, approved, rejected), sorted and filtered; see `listing`."""
+        return listing(store, self.claims, moderator, view=view, sort=sort, filters=filters, cursor=cursor,
+                       skip_others=skip_others, sites=sites)
+
+    def queue_scores(self, ids: list[str]) -> dict[str, float]:
+        """The review-queue score of each of `ids` still pending (lower comes first)."""
+        found = self.redis.zmscore(QUEUE_ALL, ids) if ids else []
+        return {cid: score for cid, score in zip(ids, found, strict=True) if score is not None}
 
     # ---- decisions ------------------------------------------------------------------------
 
@@ -477,6 +487,10 @@ class Desk:
     def stats(self, sites: Iterable[str], moderator: Moderator | None = None) -> dict[str, Any]:
         """Queue depth and oldest pending age per site, decisions per moderator, median time to decision; a
         scoped `moderator` sees their sites and their own decisions only."""
+        return stats_summary([self.stats_parts(sites, moderator)])
+
+    def stats_parts(self, sites: Iterable[str], moderator: Moderator | None = None) -> StatsParts:
+        """What `stats` sums up, as this Redis holds it: per-site queues, per-moderator counts, decision times."""
         if moderator is not None and moderator.sites is not None:
             sites = [s for s in sites if moderator.sees(s)]
         sites = sorted(sites)
@@ -500,10 +514,7 @@ class Desk:
                 pipe.hgetall(moderator_stats_key(name))
             counts = pipe.execute()
         moderators = {name: {str(a): int(n) for a, n in c.items()} for name, c in zip(names, counts, strict=True)}
-        return {"sites": per_site, "decisions_by_moderator": moderators,
-                "median_seconds_to_decision": statistics.median(times) if times else None,
-                "decisions_measured": len(times)}
-
+        return StatsParts(per_site, moderators, times)
 
     def sample_depth(self) -> None:
         """Note the queue depth once a minute (whoever looks first), for the desk's chart."""
@@ -522,6 +533,38 @@ class Desk:
         depth = [(m, int(found[2 * i]) if found[2 * i] is not None else None) for i, m in enumerate(span)]
         decisions = [(m, int(found[2 * i + 1] or 0)) for i, m in enumerate(span)]
         return {"depth": depth, "decisions": decisions}  # type: ignore[dict-item]  # the two series differ in their value's type; the caller reads each by name
+
+
+def listing(store: Any, claims: Callable[[Iterable[str]], dict[str, Claim]], moderator: Moderator, *, view: str,
+            sort: str, filters: Mapping[str, str], cursor: str | None, skip_others: bool = False,
+            sites: list[str]) -> tuple[list[Comment], str | None]:
+    """A page of a view (pending, approved, rejected) of `store` (one Redis's or several's), sorted and filtered;
+    `claims` says who holds what. With `skip_others`, without what other moderators hold, reading on (a few
+    pages at most) so that a second moderator still gets a full page. `sites` are the moderator's; an author's
+    comments are their latest few hundred, filtered here."""
+    if "author" in filters:
+        keep = matching(VIEW_STATUSES[view], moderator.sites, filters.get("site"), filters.get("article_id"),
+                        filters.get("flag"), filters.get("severity"), filters.get("language"))
+        found = [c for c in store.author_comments(filters["author"], [filters["site"]] if "site" in filters
+                                                  else sites) if keep(c)]
+        if sort == "risk":
+            found.sort(key=lambda c: (-(c.risk or 0), c.created_ms))
+        elif sort == "oldest":
+            found.reverse()
+        return found[:100], None
+    out: list[Comment] = []
+    for _ in range(5):
+        comments, cursor = store.review_page(view=view, sort=sort, limit=PAGE_SIZE, cursor=cursor,
+                                             site=filters.get("site"), article_id=filters.get("article_id"),
+                                             flag=filters.get("flag"), severity=filters.get("severity"),
+                                             sites=moderator.sites, language=filters.get("language"))
+        if not skip_others:
+            return comments, cursor
+        held = claims(c.id for c in comments)
+        out += [c for c in comments if c.id not in held or held[c.id].moderator == moderator.name]
+        if len(out) >= PAGE_SIZE or cursor is None:
+            break
+    return out, cursor
 
 
 def _published(comment: Comment, refusal: str) -> None:

@@ -76,12 +76,15 @@ class Reports:
 
     def waiting(self, sites: Iterable[str], limit: int) -> list[str]:
         """The reported comments of `sites`, most recently reported first."""
+        return [cid for cid, _ in self.waiting_since(sites, limit)]
+
+    def waiting_since(self, sites: Iterable[str], limit: int) -> list[tuple[str, float]]:
+        """`waiting`, each with when it was last reported (ms): what several Redis's lists merge by."""
         with self.redis.pipeline(transaction=False) as pipe:
             for site in sites:
                 pipe.zrevrange(reported_key(site), 0, limit - 1, withscores=True)
             found = pipe.execute()
-        merged = sorted((pair for rows in found for pair in rows), key=lambda p: -p[1])
-        return [cid for cid, _ in merged[:limit]]
+        return sorted((pair for rows in found for pair in rows), key=lambda p: -p[1])[:limit]
 
     def counts(self, sites: Iterable[str]) -> int:
         with self.redis.pipeline(transaction=False) as pipe:

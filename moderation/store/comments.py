@@ -489,11 +489,13 @@ class CommentStore:
     def page(
         self, key: str, limit: int, cursor: str | None, *, reverse: bool = False,
         keep: Callable[[Comment], bool] | None = None, also_in: list[str] | None = None,
+        scores: dict[str, int] | None = None,
     ) -> tuple[list[Comment], str | None]:
         """Walk a sorted set in (score, member) order after `cursor`; stable while members are added.
 
         Members must also be in every `also_in` set: checked with ZMSCORE before any comment is
         read, and the batch grows while few pass, so a narrow filter does not read the whole index.
+        `scores`, if given, receives each returned comment's score (what pages of several Redis merge by).
         """
         after = decode_cursor(cursor) if cursor else None
         out: list[Comment] = []
@@ -518,8 +520,8 @@ class CommentStore:
                 with self.redis.pipeline(transaction=False) as pipe:
                     for other in also_in:
                         pipe.zmscore(other, [m for m, _ in fresh])
-                    for scores in pipe.execute():
-                        wanted &= {m for (m, _), s in zip(fresh, scores, strict=True) if s is not None}
+                    for present in pipe.execute():
+                        wanted &= {m for (m, _), s in zip(fresh, present, strict=True) if s is not None}
             if len(wanted) < len(fresh) // 4:
                 batch = min(batch * 4, 5000)  # a narrow filter: read further ahead
             comments = {c.id: c for c in self.get_many(m for m, _ in fresh if m in wanted)}
@@ -532,13 +534,15 @@ class CommentStore:
                     return out, encode_cursor(*after) if after else None
                 out.append(comment)
                 after = (int(score), member)
+                if scores is not None:
+                    scores[member] = int(score)
             if len(rows) < batch:
                 return out, None
 
     def queue_page(
         self, *, limit: int, cursor: str | None = None, site: str | None = None,
         article_id: str | None = None, flag: str | None = None, severity: str | None = None,
-        sites: tuple[str, ...] | None = None, language: str | None = None,
+        sites: tuple[str, ...] | None = None, language: str | None = None, scores: dict[str, int] | None = None,
     ) -> tuple[list[Comment], str | None]:
         """Pending comments, highest risk then oldest, walked through the first index the filters name; with
         `sites` (a scoped moderator's), only comments of those sites."""
@@ -553,24 +557,30 @@ class CommentStore:
                     pipe.zcard(k)
                 sizes = pipe.execute()
             walk = keys[sizes.index(min(sizes))]
-        return self.page(walk, limit, cursor, keep=keep, also_in=[k for k in keys if k != walk])
+        return self.page(walk, limit, cursor, keep=keep, also_in=[k for k in keys if k != walk], scores=scores)
 
     def review_page(
         self, *, view: str, sort: str, limit: int, cursor: str | None = None, site: str | None = None,
         article_id: str | None = None, flag: str | None = None, severity: str | None = None,
-        sites: tuple[str, ...] | None = None, language: str | None = None,
+        sites: tuple[str, ...] | None = None, language: str | None = None, scores: dict[str, int] | None = None,
     ) -> tuple[list[Comment], str | None]:
         """The desk's views: pending by risk (`queue_page`), or pending by age, or decided comments (newest decision
         first, or oldest), with the same filters."""
         if view == "pending" and sort == "risk":
             return self.queue_page(limit=limit, cursor=cursor, site=site, article_id=article_id, flag=flag,
-                                   severity=severity, sites=sites, language=language)
+                                   severity=severity, sites=sites, language=language, scores=scores)
         if site is None and sites is not None and len(sites) == 1:
             site = sites[0]
         keep = matching(VIEW_STATUSES[view], sites, site, article_id, flag, severity, language)
         key = age_key(site) if view == "pending" else decided_key(view, site)
-        newest = sort == "newest" or (view != "pending" and sort == "risk")
-        return self.page(key, limit, cursor, reverse=newest, keep=keep)
+        newest = self.newest_first(view, sort)
+        return self.page(key, limit, cursor, reverse=newest, keep=keep, scores=scores)
+
+    @staticmethod
+    def newest_first(view: str, sort: str) -> bool:
+        """Whether `review_page` walks its index from the highest score down."""
+        return not (view == "pending" and sort == "risk") and (
+            sort == "newest" or (view != "pending" and sort == "risk"))
 
     def author_comments(self, email: str, sites: list[str]) -> list[Comment]:
         """An author's latest comments (up to AUTHOR_HISTORY_KEEP a site) on `sites`, newest first."""

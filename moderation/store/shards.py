@@ -1,0 +1,164 @@
+"""Sites spread over several independent Redis deployments (MODERATION_SHARDS): which Redis holds a site and a
+comment, and the comment store's reads that span them.
+
+Each shard is a whole Redis (a primary, with Sentinel if wanted) holding every key of its sites, RQ's queues
+included, so every script and transaction stays on one server. What spans sites (the desk's queue over all of a
+moderator's sites) reads each shard and merges by the indexes' own order. Accounts and sessions stay on the home
+Redis, REDIS_URL, which is also the shard of every site MODERATION_SHARDS does not name.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from redis import Redis
+
+from moderation.errors import CommentNotFound
+from moderation.settings import Settings
+from moderation.store.comments import Comment, CommentStore, decode_cursor, encode_cursor
+from moderation.store.connections import rq_connection, text_twin
+from moderation.store.keys import comment_key
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One Redis: its URL, RQ's client (bytes), the data's client (text), and the configured sites it holds."""
+
+    url: str
+    raw: Redis
+    text: Redis
+    sites: tuple[str, ...]
+
+
+def open_shards(settings: Settings, *, max_connections: int | None = None) -> list[Shard]:
+    """A client pair for each Redis of the deployment, REDIS_URL (the home) first."""
+    out = []
+    for url in settings.shard_urls:
+        raw = rq_connection(url, max_connections=max_connections)
+        out.append(Shard(url, raw, text_twin(raw), tuple(settings.sites_on(url))))
+    return out
+
+
+class Spread(Generic[T]):
+    """One object of a kind per shard (a store, a desk...), found by site or by comment id."""
+
+    def __init__(self, shards: Sequence[Shard], make: Callable[[Shard], T], shard_url: Callable[[str], str]) -> None:
+        self.shards = list(shards)
+        self.each = [make(s) for s in self.shards]
+        self._index = {s.url: i for i, s in enumerate(self.shards)}
+        self._shard_url = shard_url
+
+    @property
+    def home(self) -> T:
+        return self.each[0]
+
+    def for_site(self, site: str) -> T:
+        return self.each[self._index[self._shard_url(site)]]
+
+    def by_site(self, sites: Iterable[str]) -> list[tuple[T, list[str]]]:
+        """The shards that hold any of `sites`, each with those of `sites` it holds."""
+        groups: dict[int, list[str]] = {}
+        for site in sites:
+            groups.setdefault(self._index[self._shard_url(site)], []).append(site)
+        return [(self.each[i], found) for i, found in sorted(groups.items())]
+
+    def locate(self, ids: Iterable[str]) -> list[tuple[T, list[str]]]:
+        """The shards that hold any of the comments `ids`, each with those it holds, in the order given; an id no
+        shard holds is left out. With one shard, every id goes to it (whoever asks finds it missing there)."""
+        ids = list(dict.fromkeys(ids))
+        if len(self.shards) == 1:
+            return [(self.each[0], ids)] if ids else []
+        found: list[tuple[T, list[str]]] = []
+        for shard, obj in zip(self.shards, self.each, strict=True):
+            with shard.text.pipeline(transaction=False) as pipe:
+                for cid in ids:
+                    pipe.exists(comment_key(cid))
+                held = [cid for cid, there in zip(ids, pipe.execute(), strict=True) if there]
+            if held:
+                found.append((obj, held))
+        return found
+
+    def of_comment(self, comment_id: str) -> T:
+        """The one holding the comment, or CommentNotFound."""
+        located = self.locate([comment_id])
+        if not located:
+            raise CommentNotFound()
+        return located[0][0]
+
+
+Page = tuple[list[Comment], str | None]
+
+
+def merge_pages(pages: list[tuple[list[Comment], str | None, dict[str, int]]], limit: int, *,
+                newest: bool) -> Page:
+    """One page out of each shard's page after the same cursor: the first `limit` in (score, id) order (highest
+    first when `newest`), and a cursor after the last of them while any shard has more."""
+    if len(pages) == 1:
+        return pages[0][0], pages[0][1]
+    rows = [(scores[c.id], c.id, c) for comments, _, scores in pages for c in comments]
+    ordered = (heapq.nlargest if newest else heapq.nsmallest)(limit, rows, key=lambda r: (r[0], r[1]))
+    more = len(rows) > limit or any(cursor is not None for _, cursor, _ in pages)
+    cursor = encode_cursor(ordered[-1][0], ordered[-1][1]) if more and ordered else None
+    return [c for _, _, c in ordered], cursor
+
+
+class ShardedStore(Spread[CommentStore]):
+    """The comment store over every shard: a site's reads and writes go to its shard, a comment's to the shard
+    that holds it, and the desk's pages over several sites merge each shard's."""
+
+    def get(self, comment_id: str) -> Comment:
+        return self.of_comment(comment_id).get(comment_id)
+
+    def get_many(self, ids: Iterable[str]) -> list[Comment]:
+        """The comments that still exist, in the order asked."""
+        ids = list(ids)
+        found = {c.id: c for store, held in self.locate(ids) for c in store.get_many(held)}
+        return [found[cid] for cid in ids if cid in found]
+
+    def _sites_shards(self, site: str | None, sites: tuple[str, ...] | None) -> list[CommentStore]:
+        if site is not None:
+            return [self.for_site(site)]
+        if sites is not None:
+            return [store for store, _ in self.by_site(sites)]
+        return self.each
+
+    def queue_page(self, *, limit: int, cursor: str | None = None, site: str | None = None,
+                   article_id: str | None = None, flag: str | None = None, severity: str | None = None,
+                   sites: tuple[str, ...] | None = None, language: str | None = None) -> Page:
+        return self.review_page(view="pending", sort="risk", limit=limit, cursor=cursor, site=site,
+                                article_id=article_id, flag=flag, severity=severity, sites=sites, language=language)
+
+    def review_page(self, *, view: str, sort: str, limit: int, cursor: str | None = None, site: str | None = None,
+                    article_id: str | None = None, flag: str | None = None, severity: str | None = None,
+                    sites: tuple[str, ...] | None = None, language: str | None = None) -> Page:
+        """CommentStore.review_page over the shards that hold the sites asked for."""
+        if cursor:
+            decode_cursor(cursor)  # a tampered cursor is a 422 whatever the shards
+        pages = []
+        for store in self._sites_shards(site, sites):
+            scores: dict[str, int] = {}
+            comments, after = store.review_page(view=view, sort=sort, limit=limit, cursor=cursor, site=site,
+                                                article_id=article_id, flag=flag, severity=severity, sites=sites,
+                                                language=language, scores=scores)
+            pages.append((comments, after, scores))
+        return merge_pages(pages, limit, newest=CommentStore.newest_first(view, sort))
+
+    def author_comments(self, email: str, sites: list[str]) -> list[Comment]:
+        """An author's latest comments on `sites`, newest first."""
+        found = [c for store, held in self.by_site(sites) for c in store.author_comments(email, held)]
+        return sorted(found, key=lambda c: -c.created_ms)
+
+    def view_counts(self, sites: list[str]) -> dict[str, int]:
+        total = self.home.view_counts([])  # every view, at 0
+        for store, held in self.by_site(sites):
+            for view, n in store.view_counts(held).items():
+                total[view] = total.get(view, 0) + n
+        return total
+
+    def articles(self, site: str, prefix: str, limit: int = 20) -> list[str]:
+        return self.for_site(site).articles(site, prefix, limit)
