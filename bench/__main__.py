@@ -5,8 +5,8 @@ alternating rounds, with where the CPU went), and the floor the fixed choices se
 same; a burst at ten times the sustainable rate (answered within 1 s, stored after the client
 gave up; the second row's ratio is the offered rate over the fastest this machine can refuse);
 screening throughput with 1 and 2 workers against RQ no-op jobs; Redis commands, CPU and bytes per comment
-against an RQ no-op job (bench/redis_cost.py); screening cost per
-1500-character comment against better-profanity; the desk's operations with BENCH_PENDING
+against an RQ no-op job (bench/redis_cost.py); sites spread over 2 and 4 Redis against 1 (bench/shards.py);
+screening cost per 1500-character comment against better-profanity; the desk's operations with BENCH_PENDING
 (default 1,000,000) pending comments against the same with 1,000. Then the parity check on
 better-profanity's list. Results also go to bench/results/latest.json.
 """
@@ -22,7 +22,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import burst, intake, model_memory, parity, queue_scale, redis_cost, screening_speed, sites, workers
+from bench import (
+    burst,
+    intake,
+    model_memory,
+    parity,
+    queue_scale,
+    redis_cost,
+    screening_speed,
+    shards,
+    sites,
+    workers,
+)
 
 
 def main() -> int:
@@ -61,6 +72,14 @@ def main() -> int:
         rows.append((f"RQ maintenance pass, s, {row['sites']} site queues", f"{row['maintenance_seconds']:.2f}",
                      f"{by_sites[0]['maintenance_seconds']:.2f} with {by_sites[0]['sites']}",
                      row["maintenance_seconds"] / by_sites[0]["maintenance_seconds"]))
+    spread = shards.run()
+    for row in spread[1:]:
+        n = row["redis"]
+        rows.append((f"busiest Redis's share of Redis CPU, 8 sites on {n} Redis", f"{row['busiest_cpu_share']:.2f}",
+                     "1.00 on 1 Redis", row["busiest_cpu_share"]))
+        for part, label in (("page_ms", "desk queue page of 50, all sites"), ("claim_ms", "desk claim of 10")):
+            rows.append((f"{label}, ms, {n} Redis", f"{row[part]:.1f}", f"{spread[0][part]:.1f} on 1 Redis",
+                         row[part] / spread[0][part]))
     quiet = cost["one_at_a_time"]
     for part, label in (("commands", "Redis commands per comment"), ("cpu_us", "Redis CPU per comment, us")):
         rows.append((f"{label}, one at a time (20/s)", f"{quiet[part]:.0f}",
@@ -110,7 +129,7 @@ def main() -> int:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)), "python": platform.python_version(),
         "rows": [{"measure": n, "ours": o, "baseline": b, "ratio": r} for n, o, b, r in rows],
         "intake": got, "burst": burst_got, "screening_cost": speed,
-        "model_memory": memory, "redis_cost": cost, "queue": {"pending": big, "baseline": small},
+        "model_memory": memory, "redis_cost": cost, "shards": spread, "queue": {"pending": big, "baseline": small},
         "parity": {"checked": checked, "missed": len(missed)},
     }
     (out / "latest.json").write_text(json.dumps(result, indent=2, default=str))

@@ -89,10 +89,15 @@ def _ask_failover(sentinels: Sentinels) -> bool:
     return True
 
 
+@pytest.mark.parametrize("as_shard", [False, True], ids=["REDIS_URL", "MODERATION_SHARDS"])
 def test_a_sentinel_failover_while_comments_arrive_loses_nothing_that_got_a_202(
-        pair: tuple[RedisServer, RedisServer, Sentinels]) -> None:
+        pair: tuple[RedisServer, RedisServer, Sentinels], tmp_path: Path, as_shard: bool) -> None:
+    """The Sentinel-watched primary as the one Redis, or as the Redis of site `demo` beside a plain REDIS_URL."""
     primary, replica, sentinels = pair
-    client = make_app(sentinels.url, MIN_REPLICAS=1, REPLICA_WAIT_MS=500).test_client()
+    home = RedisServer(tmp_path / "home").start() if as_shard else None
+    config = {"SHARDS": {"demo": sentinels.url}} if home else {}
+    client = make_app(home.url if home else sentinels.url, MIN_REPLICAS=1, REPLICA_WAIT_MS=500,
+                      **config).test_client()
     accepted: dict[str, str] = {}
     statuses: list[int] = []
     i = after = 0
@@ -119,3 +124,6 @@ def test_a_sentinel_failover_while_comments_arrive_loses_nothing_that_got_a_202(
     run(burst=True, redis_url=sentinels.url, queues=("screening:demo",))
     states = [client.get(f"/v1/sites/demo/comments/{cid}").json["status"] for cid in accepted.values()]
     assert states == ["pending_review"] * len(accepted)
+    if home:
+        assert list(Redis(port=home.port).scan_iter("mod:comment:*")) == []
+        home.stop()
