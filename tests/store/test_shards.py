@@ -194,6 +194,8 @@ def test_a_redis_that_stops_stops_only_its_sites(api: FlaskClient, two: tuple[Re
     assert submit(api, payload()).status_code == 202
     ready = api.get("/readyz")
     assert (ready.status_code, ready.json) == (200, {"status": "degraded", "sites_unavailable": ["other"]})
+    assert api.get("/v1/moderation/queue", headers=ADMIN_HEADERS).status_code == 503
+    assert api.get("/v1/moderation/queue", query_string={"site": "demo"}, headers=ADMIN_HEADERS).status_code == 200
     home.stop()
     assert api.get("/readyz").status_code == 503
 
