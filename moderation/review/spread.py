@@ -177,8 +177,15 @@ class ShardedBans(Spread[Bans]):
         return self.for_site(site).in_force(email, ip, site)
 
     def in_force_many(self, authors: list[tuple[str, str | None, str]]) -> list[list[dict[str, Any]]]:
-        return [self.in_force(*author) for author in authors] if len(self.each) > 1 else \
-            self.home.in_force_many(authors)
+        """Bans.in_force_many, one round trip per Redis."""
+        out: list[list[dict[str, Any]]] = [[] for _ in authors]
+        groups: dict[int, list[int]] = {}
+        for i, (_, _, site) in enumerate(authors):
+            groups.setdefault(self.each.index(self.for_site(site)), []).append(i)
+        for shard, places in groups.items():
+            for i, found in zip(places, self.each[shard].in_force_many([authors[i] for i in places]), strict=True):
+                out[i] = found
+        return out
 
 
 class ShardedReports(Spread[Reports]):

@@ -206,9 +206,12 @@ def test_the_desk_pages_show_both_sites(api: FlaskClient, two: tuple[RedisServer
     demo = post(api, "demo", "A comment the desk shows from the first Redis.")
     other = post(api, "other", "تعليق تعرضه الطاولة من الخادم الثاني.")
     work(*two)
+    assert api.post("/v1/moderation/bans", headers=ADMIN_HEADERS,  # the same author, banned on `other` only
+                    json={"email": "layla@example.com", "site": "other"}).status_code == 201
     sign_in(api)
     page = api.get("/moderate").get_data(as_text=True)
     assert demo in page and other in page
+    assert page.count("banned for good") == 1  # read from the Redis of `other`, where the ban lives
     assert api.get(f"/moderate/comments/{other}").status_code == 200
     assert api.get("/moderate/stats").status_code == 200
 
