@@ -162,8 +162,6 @@ class Desk:
 
     # ---- the desk's views -------------------------------------------------------------------
 
-    PAGE = PAGE_SIZE
-
     def listing(self, store: CommentStore, moderator: Moderator, *, view: str, sort: str,
                 filters: Mapping[str, str], cursor: str | None, skip_others: bool = False,
                 sites: list[str]) -> tuple[list[Comment], str | None]:

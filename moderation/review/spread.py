@@ -99,20 +99,17 @@ class ShardedDesk(Spread[Desk]):
 
     def author_histories(self, comments: Iterable[Comment], recent: int = 5) -> dict[str, dict[str, Any]]:
         comments = list(comments)
-        groups: dict[int, list[Comment]] = {}
-        for c in comments:
-            groups.setdefault(id(self.for_site(c.site)), []).append(c)
         out: dict[str, dict[str, Any]] = {}
-        for group in groups.values():
-            out.update(self.for_site(group[0].site).author_histories(group, recent))
+        for desk, sites in self.by_site({c.site for c in comments}):
+            out.update(desk.author_histories([c for c in comments if c.site in sites], recent))
         return out
 
     # ---- statistics: summed ------------------------------------------------------------------
 
     def stats(self, sites: Iterable[str], moderator: Moderator | None = None) -> dict[str, Any]:
-        sites = list(sites)
-        held = dict((id(d), found) for d, found in self.by_site(sites))
-        return stats_summary(d.stats_parts(held.get(id(d), []), moderator) for d in self.each)
+        """Desk.stats over every shard: each site's queue from its own, every shard's decisions."""
+        held = {id(desk): found for desk, found in self.by_site(sites)}
+        return stats_summary(desk.stats_parts(held.get(id(desk), []), moderator) for desk in self.each)
 
     def sample_depth(self) -> None:
         for desk in self.each:

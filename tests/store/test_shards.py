@@ -5,6 +5,8 @@ they were one."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -229,6 +231,23 @@ def test_the_cli_finds_each_sites_redis(api: FlaskClient, two: tuple[RedisServer
     work(home, second)
     stats = json.loads(runner.invoke(cli, ["stats"]).output)
     assert {s: v["pending"] for s, v in stats["sites"].items()} == {"demo": 0, "other": 1}
+
+
+@pytest.mark.slow
+def test_moderation_worker_redis_works_the_sites_of_that_redis(api: FlaskClient,
+                                                               two: tuple[RedisServer, RedisServer]) -> None:
+    _, second = two
+    demo = post(api, "demo", "Waits for a worker on REDIS_URL.")
+    other = post(api, "other", "ينتظر عاملاً على الخادم الثاني.")
+    command = [str(Path(sys.prefix) / "bin" / "moderation"), "worker", "--burst"]
+    done = subprocess.run([*command, "--redis", second.url], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "screening:other" in done.stderr and "screening:demo" not in done.stderr
+    state = {cid: api.get(f"/v1/sites/{site}/comments/{cid}").json["status"] for site, cid in
+             (("demo", demo), ("other", other))}
+    assert state == {demo: "received", other: "pending_review"}
+    assert subprocess.run(command, capture_output=True, text=True, timeout=120).returncode == 0
+    assert api.get(f"/v1/sites/demo/comments/{demo}").json["status"] == "pending_review"
 
 
 def test_settings_name_the_redis_of_each_site() -> None:
