@@ -421,6 +421,8 @@ class DeskCommentOut(ModCommentOut):
 class DeskPageOut(Schema):
     items = fields.List(fields.Nested(DeskCommentOut), required=True)
     next_cursor = fields.String(allow_none=True)
+    # Sites on a Redis (MODERATION_SHARDS) that could not be read: the page holds the other sites' comments.
+    unavailable_sites = fields.List(fields.String(), load_default=list)
 
 
 class ClaimOut(Schema):

@@ -304,10 +304,10 @@ def workable(filters: Mapping[str, str], cursor: str | None) -> tuple[list[Comme
     return listed("pending", "risk", filters, cursor, skip_others=True)
 
 
-def listed(view: str, sort: str, filters: Mapping[str, str], cursor: str | None,
-           skip_others: bool = False) -> tuple[list[Comment], str | None]:
+def listed(view: str, sort: str, filters: Mapping[str, str], cursor: str | None, skip_others: bool = False,
+           unavailable: list[str] | None = None) -> tuple[list[Comment], str | None]:
     return desk().listing(store(), g.moderator, view=view, sort=sort, filters=filters, cursor=cursor,
-                          skip_others=skip_others, sites=my_sites())
+                          skip_others=skip_others, sites=my_sites(), unavailable=unavailable)
 
 
 VIEWS = ("pending", "reported", "approved", "rejected")
@@ -329,18 +329,20 @@ def queue() -> str:
     sort = request.args.get("sort", "risk")
     if sort not in SORTS:
         sort, error = "risk", "Sort by risk, newest or oldest."
-    counts = {**store().view_counts(my_sites()), "reported": reports().counts(my_sites())}
+    unavailable: list[str] = []  # sites on a Redis that cannot be read now: the page shows the others
+    counts = {**store().view_counts(my_sites(), unavailable), "reported": reports().counts(my_sites(), unavailable)}
     report_summaries: dict[str, Any] = {}
     try:
         filters = queue_filters(request.args)
         if view == "reported":
             sites = [filters["site"]] if "site" in filters else my_sites()
-            comments, cursor = store().get_many(reports().waiting(sites, 50)), None
+            comments, cursor = store().get_many(reports().waiting(sites, 50, unavailable)), None
             report_summaries = reports().summaries(c.id for c in comments)
         elif view == "pending":
-            comments, cursor = listed("pending", sort, filters, request.args.get("cursor"), skip_others=True)
+            comments, cursor = listed("pending", sort, filters, request.args.get("cursor"), skip_others=True,
+                                      unavailable=unavailable)
         else:
-            comments, cursor = listed(view, sort, filters, request.args.get("cursor"))
+            comments, cursor = listed(view, sort, filters, request.args.get("cursor"), unavailable=unavailable)
     except ModerationError as err:
         filters, comments, cursor, error = {}, [], None, err.message
     held = desk().claims(c.id for c in comments)
@@ -354,6 +356,7 @@ def queue() -> str:
                       "history": histories[c.id], "bans": author_bans, "reports": report_summaries.get(c.id)})
     autoclaim = view == "pending" and any(i["claim"] is None for i in items)
     return page("queue.html", items=items, filters=filters, next_cursor=cursor, autoclaim=autoclaim, error=error,
+                unavailable=sorted(set(unavailable)),
                 sites=my_sites(), done=request.args.get("done"), view=view, counts=counts, sort=sort,
                 severities=(*policy.SEVERITIES, "none"),
                 poll_seconds=settings().desk_poll_seconds if view == "pending" else 0)

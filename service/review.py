@@ -84,11 +84,13 @@ def visible(comment: Comment) -> Comment:
 def queue() -> Response:
     """Pending comments, highest risk first, then oldest; each with who holds it."""
     q = load_query(QueueQuery(), request.args)
+    unavailable: list[str] = []
     comments, cursor = store().queue_page(limit=q["limit"], cursor=q.get("cursor"), site=scoped_site(q.get("site")),
                                           article_id=q.get("article_id"), flag=q.get("flag"),
                                           severity=q.get("severity"), sites=g.moderator.sites,
-                                          language=q.get("language"))
-    return jsonify(_DESK_PAGE.dump({"items": desk_views(comments), "next_cursor": cursor}))
+                                          language=q.get("language"), unavailable=unavailable)
+    return jsonify(_DESK_PAGE.dump({"items": desk_views(comments), "next_cursor": cursor,
+                                    "unavailable_sites": sorted(set(unavailable))}))
 
 
 @bp.post("/claims")

@@ -535,11 +535,13 @@ class Desk:
 
 def listing(store: Any, claims: Callable[[Iterable[str]], dict[str, Claim]], moderator: Moderator, *, view: str,
             sort: str, filters: Mapping[str, str], cursor: str | None, skip_others: bool = False,
-            sites: list[str]) -> tuple[list[Comment], str | None]:
+            sites: list[str], unavailable: list[str] | None = None) -> tuple[list[Comment], str | None]:
     """A page of a view (pending, approved, rejected) of `store` (one Redis's or several's), sorted and filtered;
     `claims` says who holds what. With `skip_others`, without what other moderators hold, reading on (a few
     pages at most) so that a second moderator still gets a full page. `sites` are the moderator's; an author's
-    comments are their latest few hundred, filtered here."""
+    comments are their latest few hundred, filtered here. `unavailable` (several Redis only) receives the sites
+    of a Redis that could not be read, whose comments the page then lacks."""
+    extra = {"unavailable": unavailable} if unavailable is not None else {}
     if "author" in filters:
         keep = matching(VIEW_STATUSES[view], moderator.sites, filters.get("site"), filters.get("article_id"),
                         filters.get("flag"), filters.get("severity"), filters.get("language"))
@@ -555,7 +557,7 @@ def listing(store: Any, claims: Callable[[Iterable[str]], dict[str, Claim]], mod
         comments, cursor = store.review_page(view=view, sort=sort, limit=PAGE_SIZE, cursor=cursor,
                                              site=filters.get("site"), article_id=filters.get("article_id"),
                                              flag=filters.get("flag"), severity=filters.get("severity"),
-                                             sites=moderator.sites, language=filters.get("language"))
+                                             sites=moderator.sites, language=filters.get("language"), **extra)
         if not skip_others:
             return comments, cursor
         held = claims(c.id for c in comments)

@@ -36,10 +36,12 @@ class ShardedDesk(Spread[Desk]):
         desks = self.each if moderator.sites is None else [d for d, _ in self.by_site(moderator.sites)]
         if len(desks) == 1:
             return desks[0].claim(moderator, limit, article_id=article_id, flag=flag, severity=severity)
-        offers: list[tuple[float, str, Desk]] = []
-        for desk in desks:
+        def offer(desk: Desk) -> list[tuple[float, str, Desk]]:
             got = desk.claim(moderator, limit, article_id=article_id, flag=flag, severity=severity)
-            offers += [(score, cid, desk) for cid, score in desk.queue_scores(got).items()]
+            return [(score, cid, desk) for cid, score in desk.queue_scores(got).items()]
+
+        # A Redis that cannot be reached offers nothing; the others' comments are claimed.
+        offers = [o for offered in self.gather(desks, offer, []) for o in offered]
         kept = heapq.nsmallest(limit, offers, key=lambda o: (o[0], o[1]))
         ids = {cid for _, cid, _ in kept}
         for desk in desks:
@@ -61,9 +63,13 @@ class ShardedDesk(Spread[Desk]):
 
     def listing(self, store: ShardedStore, moderator: Moderator, *, view: str, sort: str,
                 filters: Mapping[str, str], cursor: str | None, skip_others: bool = False,
-                sites: list[str]) -> tuple[list[Comment], str | None]:
-        return listing(store, self.claims, moderator, view=view, sort=sort, filters=filters, cursor=cursor,
-                       skip_others=skip_others, sites=sites)
+                sites: list[str], unavailable: list[str] | None = None) -> tuple[list[Comment], str | None]:
+        found: list[str] = []
+        page = listing(store, self.claims, moderator, view=view, sort=sort, filters=filters, cursor=cursor,
+                       skip_others=skip_others, sites=sites, unavailable=found)
+        if unavailable is not None:
+            unavailable += dict.fromkeys(found)  # each site once, however many pages were read
+        return page
 
     # ---- decisions: on the comment's shard --------------------------------------------------
 
@@ -112,8 +118,8 @@ class ShardedDesk(Spread[Desk]):
         return stats_summary(desk.stats_parts(held.get(id(desk), []), moderator) for desk in self.each)
 
     def sample_depth(self) -> None:
-        for desk in self.each:
-            desk.sample_depth()
+        """Desk.sample_depth on each shard that answers (a sample for a chart, taken again next minute)."""
+        self.gather(self.each, lambda desk: desk.sample_depth(), [])
 
     def series(self, minutes: int = 60) -> dict[str, list[tuple[int, int | None]]]:
         """Desk.series summed: depth over the shards that sampled it, decisions over all."""
@@ -197,12 +203,20 @@ class ShardedReports(Spread[Reports]):
         missing = [cid for cid in ids if cid not in out]
         return {**out, **(self.home.summaries(missing) if missing else {})}
 
-    def waiting(self, sites: Iterable[str], limit: int) -> list[str]:
-        rows = [row for reports, held in self.by_site(sites) for row in reports.waiting_since(held, limit)]
+    def waiting(self, sites: Iterable[str], limit: int, unavailable: list[str] | None = None) -> list[str]:
+        """Reports.waiting merged; with `unavailable`, of the shards that answer."""
+        sites = list(sites)
+        held = {id(reports): found for reports, found in self.by_site(sites)}
+        rows = [row for found in self.gather([r for r, _ in self.by_site(sites)],
+                                             lambda r: r.waiting_since(held[id(r)], limit), unavailable)
+                for row in found]
         return [cid for cid, _ in sorted(rows, key=lambda r: -r[1])[:limit]]
 
-    def counts(self, sites: Iterable[str]) -> int:
-        return sum(reports.counts(held) for reports, held in self.by_site(sites))
+    def counts(self, sites: Iterable[str], unavailable: list[str] | None = None) -> int:
+        """Reports.counts summed; with `unavailable`, over the shards that answer."""
+        sites = list(sites)
+        held = {id(reports): found for reports, found in self.by_site(sites)}
+        return sum(self.gather([r for r, _ in self.by_site(sites)], lambda r: r.counts(held[id(r)]), unavailable))
 
     def dismiss(self, comment: Comment, *, moderator: Moderator) -> None:
         self.for_site(comment.site).dismiss(comment, moderator=moderator)

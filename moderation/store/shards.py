@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from moderation.errors import CommentNotFound
 from moderation.settings import Settings
-from moderation.store.comments import Comment, CommentStore, decode_cursor, encode_cursor
+from moderation.store.comments import DECIDED, Comment, CommentStore, decode_cursor, encode_cursor
 from moderation.store.connections import rq_connection, text_twin
 from moderation.store.keys import comment_key
 
 T = TypeVar("T")
+R = TypeVar("R")
+DOWN = (RedisConnectionError, RedisTimeoutError)  # a Redis that cannot answer now (refused, reset, timed out)
 
 
 @dataclass(frozen=True)
@@ -69,19 +73,47 @@ class Spread(Generic[T]):
 
     def locate(self, ids: Iterable[str]) -> list[tuple[T, list[str]]]:
         """The shards that hold any of the comments `ids`, each with those it holds, in the order given; an id no
-        shard holds is left out. With one shard, every id goes to it (whoever asks finds it missing there)."""
+        shard holds is left out. With one shard, every id goes to it (whoever asks finds it missing there). A shard
+        that cannot be reached is passed over only when every id was found elsewhere: an id it may hold is its
+        fault (a 503), never "no such comment"."""
         ids = list(dict.fromkeys(ids))
         if len(self.shards) == 1:
             return [(self.each[0], ids)] if ids else []
         found: list[tuple[T, list[str]]] = []
+        faults: list[Exception] = []
         for shard, obj in zip(self.shards, self.each, strict=True):
-            with shard.text.pipeline(transaction=False) as pipe:
-                for cid in ids:
-                    pipe.exists(comment_key(cid))
-                held = [cid for cid, there in zip(ids, pipe.execute(), strict=True) if there]
+            try:
+                with shard.text.pipeline(transaction=False) as pipe:
+                    for cid in ids:
+                        pipe.exists(comment_key(cid))
+                    held = [cid for cid, there in zip(ids, pipe.execute(), strict=True) if there]
+            except DOWN as err:
+                faults.append(err)
+                continue
             if held:
                 found.append((obj, held))
+        if faults and sum(len(held) for _, held in found) < len(ids):
+            raise faults[0]
         return found
+
+    def gather(self, objs: Iterable[T], call: Callable[[T], R], unavailable: list[str] | None) -> list[R]:
+        """`call` on each of `objs`, in order. One whose Redis cannot be reached is left out, its sites added to
+        `unavailable`, where the caller can say so (gives the list) and another answered; else its fault is
+        raised (a 503)."""
+        objs = list(objs)
+        out: list[R] = []
+        faults: list[Exception] = []
+        for obj in objs:
+            try:
+                out.append(call(obj))
+            except DOWN as err:
+                if unavailable is None or len(objs) == 1:
+                    raise
+                faults.append(err)
+                unavailable += self.shards[self.each.index(obj)].sites
+        if faults and not out:
+            raise faults[0]
+        return out
 
     def of_comment(self, comment_id: str) -> T:
         """The one holding the comment, or CommentNotFound."""
@@ -129,23 +161,29 @@ class ShardedStore(Spread[CommentStore]):
 
     def queue_page(self, *, limit: int, cursor: str | None = None, site: str | None = None,
                    article_id: str | None = None, flag: str | None = None, severity: str | None = None,
-                   sites: tuple[str, ...] | None = None, language: str | None = None) -> Page:
+                   sites: tuple[str, ...] | None = None, language: str | None = None,
+                   unavailable: list[str] | None = None) -> Page:
         return self.review_page(view="pending", sort="risk", limit=limit, cursor=cursor, site=site,
-                                article_id=article_id, flag=flag, severity=severity, sites=sites, language=language)
+                                article_id=article_id, flag=flag, severity=severity, sites=sites, language=language,
+                                unavailable=unavailable)
 
     def review_page(self, *, view: str, sort: str, limit: int, cursor: str | None = None, site: str | None = None,
                     article_id: str | None = None, flag: str | None = None, severity: str | None = None,
-                    sites: tuple[str, ...] | None = None, language: str | None = None) -> Page:
-        """CommentStore.review_page over the shards that hold the sites asked for."""
+                    sites: tuple[str, ...] | None = None, language: str | None = None,
+                    unavailable: list[str] | None = None) -> Page:
+        """CommentStore.review_page over the shards that hold the sites asked for; with `unavailable`, a shard that
+        cannot be reached is left out and its sites named there (the page is of the others)."""
         if cursor:
             decode_cursor(cursor)  # a tampered cursor is a 422 whatever the shards
-        pages = []
-        for store in self._sites_shards(site, sites):
+
+        def one(store: CommentStore) -> tuple[list[Comment], str | None, dict[str, int]]:
             scores: dict[str, int] = {}
             comments, after = store.review_page(view=view, sort=sort, limit=limit, cursor=cursor, site=site,
                                                 article_id=article_id, flag=flag, severity=severity, sites=sites,
                                                 language=language, scores=scores)
-            pages.append((comments, after, scores))
+            return comments, after, scores
+
+        pages = self.gather(self._sites_shards(site, sites), one, unavailable)
         return merge_pages(pages, limit, newest=CommentStore.newest_first(view, sort))
 
     def author_comments(self, email: str, sites: list[str]) -> list[Comment]:
@@ -153,11 +191,15 @@ class ShardedStore(Spread[CommentStore]):
         found = [c for store, held in self.by_site(sites) for c in store.author_comments(email, held)]
         return sorted(found, key=lambda c: -c.created_ms)
 
-    def view_counts(self, sites: list[str]) -> dict[str, int]:
-        total = self.home.view_counts([])  # every view, at 0
-        for store, held in self.by_site(sites):
-            for view, n in store.view_counts(held).items():
-                total[view] = total.get(view, 0) + n
+    def view_counts(self, sites: list[str], unavailable: list[str] | None = None) -> dict[str, int]:
+        """CommentStore.view_counts summed; with `unavailable`, over the shards that answer."""
+        held = {id(store): found for store, found in self.by_site(sites)}
+        total = {view: 0 for view in ("pending", *DECIDED)}
+        counted = self.gather([store for store, _ in self.by_site(sites)],
+                              lambda store: store.view_counts(held[id(store)]), unavailable)
+        for counts in counted:
+            for view, n in counts.items():
+                total[view] += n
         return total
 
     def articles(self, site: str, prefix: str, limit: int = 20) -> list[str]:

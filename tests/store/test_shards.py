@@ -189,15 +189,38 @@ def test_a_ban_on_every_site_holds_on_each_redis(api: FlaskClient, two: tuple[Re
 
 
 def test_a_redis_that_stops_stops_only_its_sites(api: FlaskClient, two: tuple[RedisServer, RedisServer]) -> None:
+    from tests.review.test_desk_pages import sign_in
+
     home, second = two
+    demo = [post(api, "demo", f"Comment {i} on the first Redis.") for i in range(2)]
+    other = post(api, "other", "تعليق على الخادم الثاني.")
+    work(home, second)
+    sign_in(api)
     second.stop()
+
     r = submit(api, payload(), site="other", secret=OTHER_SECRET)
     assert (r.status_code, r.json["error"]) == (503, "unavailable")
     assert submit(api, payload()).status_code == 202
     ready = api.get("/readyz")
     assert (ready.status_code, ready.json) == (200, {"status": "degraded", "sites_unavailable": ["other"]})
-    assert api.get("/v1/moderation/queue", headers=ADMIN_HEADERS).status_code == 503
-    assert api.get("/v1/moderation/queue", query_string={"site": "demo"}, headers=ADMIN_HEADERS).status_code == 200
+
+    # The desk goes on with the sites it can read, and says which it cannot.
+    page = api.get("/v1/moderation/queue", headers=ADMIN_HEADERS)
+    assert page.status_code == 200
+    assert (sorted(i["id"] for i in page.json["items"]), page.json["unavailable_sites"]) == (sorted(demo), ["other"])
+    assert api.get("/v1/moderation/queue", query_string={"site": "other"}, headers=ADMIN_HEADERS).status_code == 503
+    html = api.get("/moderate")
+    assert html.status_code == 200
+    text = html.get_data(as_text=True)
+    assert "The comments of other cannot be" in text and demo[0] in text
+    claimed = api.post("/v1/moderation/claims", headers=ADMIN_HEADERS, json={"limit": 5})
+    assert claimed.status_code == 200 and sorted(i["id"] for i in claimed.json["items"]) == sorted(demo)
+    assert api.post(f"/v1/moderation/comments/{demo[0]}/decision", headers=ADMIN_HEADERS,
+                    json={"action": "approve"}).status_code == 200
+    # A comment the stopped Redis may hold is a 503 to retry, never "no such comment".
+    r = api.post(f"/v1/moderation/comments/{other}/decision", headers=ADMIN_HEADERS, json={"action": "approve"})
+    assert (r.status_code, r.json["error"]) == (503, "unavailable")
+
     home.stop()
     assert api.get("/readyz").status_code == 503
 
