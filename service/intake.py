@@ -43,8 +43,10 @@ def counted(view: Callable[[str], Response]) -> Callable[[str], Response]:
             response = current_app.make_response(current_app.handle_user_exception(exc))
         if response.status_code != 202 or "Idempotent-Replayed" in response.headers:
             # Without Redis the count is lost; the 503 itself already tells the client.
+            answering = store().answering(site) if site in settings().site_secrets else store().home
             with contextlib.suppress(RedisError):
-                metrics.count_intake(store().for_site(site).redis, response.status_code)
+                if answering is not None:
+                    metrics.count_intake(answering.redis, response.status_code)
         return response
 
     return wrapper
@@ -63,9 +65,9 @@ def submit(site: str) -> Response:
     # The deadline counts the time this request waited for the process, not the time its client took to send it.
     environ = request.environ
     waited = environ.get("moderation.started", 0.0) - environ.get("moderation.arrived", 0.0)
-    with admission().enter(time.monotonic() - waited) as deadline:
+    with store().taking(site) as site_store, admission().enter(time.monotonic() - waited) as deadline:
         accepted = intake.accept(
-            store().for_site(site), site=site, secret=secrets, raw=raw,
+            site_store, site=site, secret=secrets, raw=raw,
             signature=sent.get("X-Signature"), idempotency_key=sent.get("Idempotency-Key"),
             window=config.signature_window, policy=policies().for_site(site), deadline=deadline,
         )

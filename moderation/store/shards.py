@@ -10,7 +10,9 @@ Redis, REDIS_URL, which is also the shard of every site MODERATION_SHARDS does n
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -27,9 +29,10 @@ from moderation.store.keys import comment_key
 T = TypeVar("T")
 R = TypeVar("R")
 DOWN = (RedisConnectionError, RedisTimeoutError)  # a Redis that cannot answer now (refused, reset, timed out)
+REST_SECONDS = 5.0  # after a fault, reads that can do without a Redis pass it over this long, then try it again
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Shard:
     """One Redis: its URL, RQ's client (bytes), the data's client (text), and the configured sites it holds."""
 
@@ -37,6 +40,19 @@ class Shard:
     raw: Redis
     text: Redis
     sites: tuple[str, ...]
+    resting_until: float = 0.0  # in this process: passed over by reads that can do without it until then
+
+    def rests(self) -> bool:
+        """Whether it failed within REST_SECONDS: a hung Redis would otherwise cost every page that spans it a
+        socket timeout (5 s) per read."""
+        return self.resting_until > time.monotonic()
+
+    def failed(self) -> None:
+        if not self.rests():
+            self.resting_until = time.monotonic() + REST_SECONDS
+
+    def answered(self) -> None:
+        self.resting_until = 0.0
 
 
 def open_shards(settings: Settings, *, max_connections: int | None = None) -> list[Shard]:
@@ -81,36 +97,62 @@ class Spread(Generic[T]):
             return [(self.each[0], ids)] if ids else []
         found: list[tuple[T, list[str]]] = []
         faults: list[Exception] = []
+        resting: list[Shard] = []
         for shard, obj in zip(self.shards, self.each, strict=True):
-            try:
-                with shard.text.pipeline(transaction=False) as pipe:
-                    for cid in ids:
-                        pipe.exists(comment_key(cid))
-                    held = [cid for cid, there in zip(ids, pipe.execute(), strict=True) if there]
-            except DOWN as err:
-                faults.append(err)
+            if shard.rests():
+                resting.append(shard)  # asked last, and only if an id is still missing
                 continue
+            held = self._holds(shard, ids, faults)
             if held:
                 found.append((obj, held))
-        if faults and sum(len(held) for _, held in found) < len(ids):
+        missing = [cid for cid in ids if not any(cid in held for _, held in found)]
+        for shard in resting:
+            if not missing:
+                break
+            held = self._holds(shard, missing, faults)
+            if held:
+                found.append((self.each[self.shards.index(shard)], held))
+                missing = [cid for cid in missing if cid not in held]
+        if faults and missing:
             raise faults[0]
         return found
+
+    @staticmethod
+    def _holds(shard: Shard, ids: list[str], faults: list[Exception]) -> list[str]:
+        """Those of `ids` the shard holds; none if it cannot answer (its fault noted, and it rests)."""
+        try:
+            with shard.text.pipeline(transaction=False) as pipe:
+                for cid in ids:
+                    pipe.exists(comment_key(cid))
+                held = [cid for cid, there in zip(ids, pipe.execute(), strict=True) if there]
+        except DOWN as err:
+            shard.failed()
+            faults.append(err)
+            return []
+        shard.answered()
+        return held
 
     def gather(self, objs: Iterable[T], call: Callable[[T], R], unavailable: list[str] | None) -> list[R]:
         """`call` on each of `objs`, in order. One whose Redis cannot be reached is left out, its sites added to
         `unavailable`, where the caller can say so (gives the list) and another answered; else its fault is
         raised (a 503)."""
         objs = list(objs)
+        optional = unavailable is not None and len(objs) > 1
         out: list[R] = []
         faults: list[Exception] = []
         for obj in objs:
+            shard = self.shards[self.each.index(obj)]
             try:
+                if optional and shard.rests():
+                    raise RedisConnectionError(f"The Redis of {', '.join(shard.sites)} failed a moment ago.")
                 out.append(call(obj))
+                shard.answered()
             except DOWN as err:
-                if unavailable is None or len(objs) == 1:
+                shard.failed()
+                if unavailable is None or not optional:
                     raise
                 faults.append(err)
-                unavailable += self.shards[self.each.index(obj)].sites
+                unavailable += shard.sites
         if faults and not out:
             raise faults[0]
         return out
@@ -142,6 +184,26 @@ def merge_pages(pages: list[tuple[list[Comment], str | None, dict[str, int]]], l
 class ShardedStore(Spread[CommentStore]):
     """The comment store over every shard: a site's reads and writes go to its shard, a comment's to the shard
     that holds it, and the desk's pages over several sites merge each shard's."""
+
+    @contextmanager
+    def taking(self, site: str) -> Iterator[CommentStore]:
+        """The store of `site` for one intake. With several Redis, one that failed a moment ago refuses at once (a
+        503 the site retries), so a hung Redis cannot hold the process's intake slots, which every site shares,
+        each for its socket timeouts."""
+        shard = self.shards[self._index[self._shard_url(site)]]
+        if len(self.shards) > 1 and shard.rests():
+            raise RedisConnectionError(f"The Redis of site {site} failed a moment ago.")
+        try:
+            yield self.each[self.shards.index(shard)]
+        except DOWN:
+            shard.failed()
+            raise
+        shard.answered()
+
+    def answering(self, site: str) -> CommentStore | None:
+        """The store of `site`, unless its Redis (one of several) failed a moment ago: for what can be skipped."""
+        shard = self.shards[self._index[self._shard_url(site)]]
+        return None if len(self.shards) > 1 and shard.rests() else self.for_site(site)
 
     def get(self, comment_id: str) -> Comment:
         return self.of_comment(comment_id).get(comment_id)

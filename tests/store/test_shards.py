@@ -5,6 +5,7 @@ they were one."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from rq import Queue
 
 from moderation.cli.main import main as cli
 from moderation.store.keys import WEBHOOK_QUEUE
-from tests.conftest import ADMIN_HEADERS, OTHER_SECRET, SECRET, make_app, payload, submit
+from tests.conftest import ADMIN_HEADERS, OTHER_SECRET, SECRET, make_app, payload, submit, wait_for
 from tests.redis_server import RedisServer
 from workers.run import run
 
@@ -223,6 +224,36 @@ def test_a_redis_that_stops_stops_only_its_sites(api: FlaskClient, two: tuple[Re
 
     home.stop()
     assert api.get("/readyz").status_code == 503
+
+
+@pytest.mark.slow
+def test_a_hung_redis_is_passed_over_and_read_again_once_it_answers(api: FlaskClient,
+                                                                      two: tuple[RedisServer, RedisServer]) -> None:
+    """A Redis that accepts connections but never answers (SIGSTOP): each read waits out its socket timeout, so the
+    desk rests it a few seconds rather than paying that on every read, and reads it again once it answers."""
+    _, second = two
+    demo = post(api, "demo", "On the Redis that answers.")
+    other = post(api, "other", "على الخادم الذي توقف عن الرد.")
+    work(*two)
+    assert second.proc is not None
+    second.proc.send_signal(signal.SIGSTOP)
+    try:
+        page = api.get("/v1/moderation/queue", headers=ADMIN_HEADERS)
+        assert (page.status_code, [i["id"] for i in page.json["items"]], page.json["unavailable_sites"]) == (
+            200, [demo], ["other"])
+        again = api.get("/v1/moderation/queue", headers=ADMIN_HEADERS).json
+        assert ([i["id"] for i in again["items"]], again["unavailable_sites"]) == ([demo], ["other"])
+        # Its sites' comments are refused while it rests (at once: they would hold intake slots every site
+        # shares), the other sites' taken.
+        r = submit(api, payload(), site="other", secret=OTHER_SECRET)
+        assert (r.status_code, r.json["error"]) == (503, "unavailable")
+        assert submit(api, payload()).status_code == 202
+    finally:
+        second.proc.send_signal(signal.SIGCONT)
+    wait_for(lambda: not api.get("/v1/moderation/queue", headers=ADMIN_HEADERS).json["unavailable_sites"],
+             timeout=30)
+    assert sorted(i["id"] for i in api.get("/v1/moderation/queue", headers=ADMIN_HEADERS).json["items"]) == sorted(
+        [demo, other])
 
 
 def test_the_desk_pages_show_both_sites(api: FlaskClient, two: tuple[RedisServer, RedisServer]) -> None:
