@@ -301,8 +301,14 @@ def forget(site: str, email: str) -> None:
     """Erase one author's data on SITE: email, address, user agent and name of each comment, their history and
     counts, and the email in bans (which still hold by its hash). Audited, without the email."""
     from moderation import retention
+    from moderation.review.bans import Bans
 
     count = retention.forget(_redis(site), site=site, email=email, actor="cli")
+    for shard in _shards():  # a ban on every site has a copy on each Redis (MODERATION_SHARDS)
+        if shard.url != current().shard_url(site):
+            with shard.text.pipeline() as pipe:
+                Bans(shard.text).forget_email(pipe, email, site)
+                pipe.execute()
     click.echo(f"forgot the author of {count} comments on {site}")
 
 

@@ -280,6 +280,14 @@ def test_the_cli_finds_each_sites_redis(api: FlaskClient, two: tuple[RedisServer
     assert out.exit_code == 0, out.output
     assert "forgot the author of 1 comments on other" in out.output
     assert Redis(port=second.port, decode_responses=True).hget(f"mod:comment:{cid}", "author_email") in ("", None)
+    # A ban on every site is on each Redis: forgetting the author takes the email out of every copy.
+    assert api.post("/v1/moderation/bans", headers=ADMIN_HEADERS, json={"email": "gone2@example.com"}).status_code \
+        == 201
+    assert runner.invoke(cli, ["forget", "--site", "other", "--email", "gone2@example.com"]).exit_code == 0
+    for server in two:
+        kept = [json.loads(v) for k in Redis(port=server.port).scan_iter("mod:ban:*")
+                if (v := Redis(port=server.port).get(k))]
+        assert [b["value"] for b in kept] == ["(forgotten)"], server.url
     out = runner.invoke(cli, ["worker", "--burst", "--redis", "redis://127.0.0.1:1/0"])
     assert out.exit_code != 0 and "--redis must be REDIS_URL or a URL of MODERATION_SHARDS" in out.output
     work(home, second)
