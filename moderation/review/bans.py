@@ -69,8 +69,10 @@ class Bans:
             pipe.execute()
         return record
 
-    def lift(self, bid: str, *, actor: str, sites: tuple[str, ...] | None = None, audited: bool = True) -> None:
-        """End a ban now; the audit log says who lifted it. With `sites`, only a ban on one of them."""
+    def lift(self, bid: str, *, actor: str, sites: tuple[str, ...] | None = None,
+             audited: bool = True) -> str | None:
+        """End a ban now; the audit log says who lifted it. With `sites`, only a ban on one of them. Returns the
+        site it held on (None: every site)."""
         raw = self.redis.get(ban_key(bid))
         site = json.loads(raw).get("site") if raw else None
         if not raw or (sites is not None and site not in sites):
@@ -81,6 +83,7 @@ class Bans:
             if audited:
                 audit.append(pipe, actor=actor, action="ban.lift", target=f"ban:{bid}", site=site)
             pipe.execute()
+        return site if isinstance(site, str) else None
 
     def all(self, sites: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         """Bans in force (with `sites`, those on one of them); expired ones are dropped from the index as they

@@ -156,21 +156,26 @@ class ShardedBans(Spread[Bans]):
     def create(self, *, site: str | None = None, **kwargs: Any) -> dict[str, Any]:
         if site is not None:
             return self.for_site(site).create(site=site, **kwargs)
-        record = self.home.create(**kwargs)
         for bans in self.each[1:]:
             bans.create(audited=False, **kwargs)
-        return record
+        return self.home.create(**kwargs)  # audited last, once every copy is written (a retry writes them again)
 
     def lift(self, bid: str, *, actor: str, sites: tuple[str, ...] | None = None) -> None:
-        lifted = 0
+        """Lift every copy of the ban, then audit it once, on the home Redis."""
+        if len(self.each) == 1:
+            self.home.lift(bid, actor=actor, sites=sites)
+            return
+        lifted: list[str | None] = []
         for bans in self.each:
             try:
-                bans.lift(bid, actor=actor, sites=sites, audited=lifted == 0)
-                lifted += 1
+                lifted.append(bans.lift(bid, actor=actor, sites=sites, audited=False))
             except NotFound:
                 continue
         if not lifted:
             raise NotFound(f"No ban {bid!r} is in force.")
+        with self.home.redis.pipeline() as pipe:
+            audit.append(pipe, actor=actor, action="ban.lift", target=f"ban:{bid}", site=lifted[0])
+            pipe.execute()
 
     def all(self, sites: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
         found = {b["id"]: b for bans in reversed(self.each) for b in bans.all(sites)}

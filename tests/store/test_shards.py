@@ -179,6 +179,8 @@ def test_a_ban_on_every_site_holds_on_each_redis(api: FlaskClient, two: tuple[Re
     audit = api.get("/v1/moderation/audit", headers=ADMIN_HEADERS).json["entries"]
     assert [e["action"] for e in audit] == ["ban.create"]
     assert api.delete(f"/v1/moderation/bans/{bid}", headers=ADMIN_HEADERS).status_code == 204
+    audit = api.get("/v1/moderation/audit", headers=ADMIN_HEADERS).json["entries"]
+    assert [e["action"] for e in audit] == ["ban.lift", "ban.create"]  # once each, whatever the copies
     assert submit(api, payload(author={"name": "T", "email": "troll@example.com"}), site="other",
                   secret=OTHER_SECRET).status_code == 202
     site_ban = api.post("/v1/moderation/bans", headers=ADMIN_HEADERS,
@@ -187,6 +189,23 @@ def test_a_ban_on_every_site_holds_on_each_redis(api: FlaskClient, two: tuple[Re
     assert submit(api, payload(author={"name": "P", "email": "pest@example.com"}), site="other",
                   secret=OTHER_SECRET).status_code == 403
     assert submit(api, payload(author={"name": "P", "email": "pest@example.com"})).status_code == 202
+
+
+def test_a_ban_on_every_site_is_audited_only_once_every_redis_holds_it(
+        api: FlaskClient, two: tuple[RedisServer, RedisServer]) -> None:
+    _, second = two
+    second.stop()
+    r = api.post("/v1/moderation/bans", headers=ADMIN_HEADERS, json={"email": "troll@example.com"})
+    assert (r.status_code, r.json["error"]) == (503, "unavailable")
+    assert api.get("/v1/moderation/audit", headers=ADMIN_HEADERS).status_code == 503
+    second.start()
+    assert api.get("/v1/moderation/audit", headers=ADMIN_HEADERS).json["entries"] == []
+    assert api.post("/v1/moderation/bans", headers=ADMIN_HEADERS, json={"email": "troll@example.com"}).status_code \
+        == 201  # the site retries; the ban's id is its email's hash, so the copies are the same ban
+    assert [e["action"] for e in api.get("/v1/moderation/audit", headers=ADMIN_HEADERS).json["entries"]] == [
+        "ban.create"]
+    assert submit(api, payload(author={"name": "T", "email": "troll@example.com"}), site="other",
+                  secret=OTHER_SECRET).status_code == 403
 
 
 def test_a_redis_that_stops_stops_only_its_sites(api: FlaskClient, two: tuple[RedisServer, RedisServer]) -> None:
