@@ -30,8 +30,9 @@ def readyz() -> Response:
     shares it and the other sites' comments are still taken: the answer says `degraded` and names its sites, whose
     comments get 503 meanwhile."""
     home, *others = shards()
-    if _state(home) != "ready":
-        raise Unavailable(_REFUSALS[_state(home)])
+    state = _state(home)
+    if state != "ready":
+        raise Unavailable(_REFUSALS[state])
     down = sorted(site for shard in others if _state(shard) != "ready" for site in shard.sites)
     if down:
         return jsonify({"status": "degraded", "sites_unavailable": down})
@@ -43,8 +44,9 @@ _REFUSALS = {"unreachable": "Redis is unreachable.",
 
 
 def _state(shard: Shard) -> str:
+    """ready, read-only or unreachable: one ROLE, answered within a moment (a hung Redis is unreachable)."""
     try:
-        return "ready" if accepts_writes(shard.text) else "read-only"
+        return "ready" if accepts_writes(shard.probe) else "read-only"
     except Exception:  # noqa: BLE001 - any fault reaching it means it cannot take a comment
         return "unreachable"
 

@@ -578,9 +578,9 @@ class CommentStore:
 
     @staticmethod
     def newest_first(view: str, sort: str) -> bool:
-        """Whether `review_page` walks its index from the highest score down."""
-        return not (view == "pending" and sort == "risk") and (
-            sort == "newest" or (view != "pending" and sort == "risk"))
+        """Whether `review_page` walks its index from the highest score down (the review queue, pending by risk,
+        walks up: its score puts the riskiest lowest)."""
+        return sort == "newest" or (view != "pending" and sort == "risk")
 
     def author_comments(self, email: str, sites: list[str]) -> list[Comment]:
         """An author's latest comments (up to AUTHOR_HISTORY_KEEP a site) on `sites`, newest first."""

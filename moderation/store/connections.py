@@ -19,10 +19,12 @@ SENTINEL_PORT = 26379
 POOL_WAIT_SECONDS = 1  # how long a caller waits for a free connection when all `max_connections` are in use
 
 
-def rq_connection(url: str, *, max_connections: int | None = None) -> Redis:
+def rq_connection(url: str, *, max_connections: int | None = None, timeout: float = 5) -> Redis:
     """A client for RQ, which stores pickles and needs `decode_responses=False`. With `max_connections`, callers
-    past that many wait for a free connection (then get a ConnectionError, a 503) instead of opening more."""
-    options: dict[str, Any] = {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30}
+    past that many wait for a free connection (then get a ConnectionError, a 503) instead of opening more.
+    `timeout`: seconds a command may wait for its answer (connecting: at most 2)."""
+    options: dict[str, Any] = {"socket_connect_timeout": min(2, timeout), "socket_timeout": timeout,
+                               "health_check_interval": 30}
     if url.startswith(SENTINEL_SCHEME + "://"):
         return _through_sentinel(url, options, max_connections)
     if max_connections:

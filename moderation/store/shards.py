@@ -30,6 +30,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 DOWN = (RedisConnectionError, RedisTimeoutError)  # a Redis that cannot answer now (refused, reset, timed out)
 REST_SECONDS = 5.0  # after a fault, reads that can do without a Redis pass it over this long, then try it again
+PROBE_SECONDS = 0.5  # how long /readyz waits for a Redis's answer
 
 
 @dataclass(eq=False)
@@ -40,6 +41,7 @@ class Shard:
     raw: Redis
     text: Redis
     sites: tuple[str, ...]
+    probe: Redis  # for /readyz: answers within PROBE_SECONDS or counts as down, so a hung Redis cannot hang it
     resting_until: float = 0.0  # in this process: passed over by reads that can do without it until then
 
     def rests(self) -> bool:
@@ -60,7 +62,8 @@ def open_shards(settings: Settings, *, max_connections: int | None = None) -> li
     out = []
     for url in settings.shard_urls:
         raw = rq_connection(url, max_connections=max_connections)
-        out.append(Shard(url, raw, text_twin(raw), tuple(settings.sites_on(url))))
+        out.append(Shard(url, raw, text_twin(raw), tuple(settings.sites_on(url)),
+                         rq_connection(url, max_connections=4, timeout=PROBE_SECONDS)))
     return out
 
 

@@ -267,6 +267,8 @@ def test_a_hung_redis_is_passed_over_and_read_again_once_it_answers(api: FlaskCl
         r = submit(api, payload(), site="other", secret=OTHER_SECRET)
         assert (r.status_code, r.json["error"]) == (503, "unavailable")
         assert submit(api, payload()).status_code == 202
+        ready = api.get("/readyz")  # asked with a short timeout: a load balancer's check must not hang with it
+        assert (ready.status_code, ready.json) == (200, {"status": "degraded", "sites_unavailable": ["other"]})
     finally:
         second.proc.send_signal(signal.SIGCONT)
     wait_for(lambda: not api.get("/v1/moderation/queue", headers=ADMIN_HEADERS).json["unavailable_sites"],
