@@ -73,27 +73,35 @@ class ShardedDesk(Spread[Desk]):
 
     # ---- decisions: on the comment's shard --------------------------------------------------
 
-    def decide(self, comment_id: str, **kwargs: Any) -> Comment:
-        return self.of_comment(comment_id).decide(comment_id, **kwargs)
+    def decide(self, comment_id: str, *, action: str, moderator: Moderator, reason: str | None = None,
+               note: str | None = None) -> Comment:
+        return self.of_comment(comment_id).decide(comment_id, action=action, moderator=moderator, reason=reason,
+                                                  note=note)
 
-    def decide_many(self, ids: list[str], **kwargs: Any) -> list[dict[str, Any]]:
+    def decide_many(self, ids: list[str], *, action: str, moderator: Moderator, reason: str | None = None,
+                    note: str | None = None) -> list[dict[str, Any]]:
         """Desk.decide_many on each shard; one result per id, in order (an id no shard holds: not found)."""
-        results = {r["id"]: r for desk, held in self.locate(ids) for r in desk.decide_many(held, **kwargs)}
-        missing = [cid for cid in ids if cid not in results]
-        results.update({r["id"]: r for r in self.home.decide_many(missing, **kwargs)} if missing else {})
+        located = self.locate(ids)
+        missing = [cid for cid in ids if not any(cid in held for _, held in located)]
+        if missing:
+            located.append((self.home, missing))  # where Desk.decide_many answers comment_not_found
+        results = {r["id"]: r for desk, held in located
+                   for r in desk.decide_many(held, action=action, moderator=moderator, reason=reason, note=note)}
         return [results[cid] for cid in ids]
 
-    def reverse(self, comment_id: str, **kwargs: Any) -> Comment:
-        return self.of_comment(comment_id).reverse(comment_id, **kwargs)
+    def reverse(self, comment_id: str, *, moderator: Moderator, note: str | None = None) -> Comment:
+        return self.of_comment(comment_id).reverse(comment_id, moderator=moderator, note=note)
 
-    def feature(self, comment_id: str, **kwargs: Any) -> Comment:
-        return self.of_comment(comment_id).feature(comment_id, **kwargs)
+    def feature(self, comment_id: str, *, moderator: Moderator, featured: bool) -> Comment:
+        return self.of_comment(comment_id).feature(comment_id, moderator=moderator, featured=featured)
 
-    def unpublish(self, comment_id: str, **kwargs: Any) -> Comment:
-        return self.of_comment(comment_id).unpublish(comment_id, **kwargs)
+    def unpublish(self, comment_id: str, *, moderator: Moderator, reason: str, note: str | None = None) -> Comment:
+        return self.of_comment(comment_id).unpublish(comment_id, moderator=moderator, reason=reason, note=note)
 
-    def reject_author_pending(self, comment: Comment, **kwargs: Any) -> dict[str, list[str]]:
-        return self.for_site(comment.site).reject_author_pending(comment, **kwargs)
+    def reject_author_pending(self, comment: Comment, *, moderator: Moderator, reason: str,
+                              note: str | None = None) -> dict[str, list[str]]:
+        return self.for_site(comment.site).reject_author_pending(comment, moderator=moderator, reason=reason,
+                                                                 note=note)
 
     # ---- a comment's context: on its site's shard --------------------------------------------
 
@@ -140,9 +148,12 @@ class ShardedDesk(Spread[Desk]):
     def replay(self, event_id: str, intervals: tuple[int, ...]) -> bool:
         return any(notify.replay(desk.redis, desk.webhook_queue, event_id, intervals) for desk in self.each)
 
-    def audit(self, **kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
+    def audit(self, *, comment_id: str | None = None, actor: str | None = None, limit: int = 50,
+              before: str | None = None, sites: tuple[str, ...] | None = None,
+              ) -> tuple[list[dict[str, Any]], str | None]:
         """The audit log of every shard, newest first (accounts' entries are the home Redis's)."""
-        return audit.read_many([desk.redis for desk in self.each], **kwargs)
+        return audit.read_many([desk.redis for desk in self.each], comment_id=comment_id, actor=actor, limit=limit,
+                               before=before, sites=sites)
 
 
 def _sum(values: list[int | None]) -> int | None:
@@ -153,12 +164,17 @@ def _sum(values: list[int | None]) -> int | None:
 class ShardedBans(Spread[Bans]):
     """Bans on a site live on its shard; a ban on every site on each shard (audited once, on the home Redis)."""
 
-    def create(self, *, site: str | None = None, **kwargs: Any) -> dict[str, Any]:
+    def create(self, *, email: str | None, ip: str | None, until_ms: int | None, reason: str | None, actor: str,
+               site: str | None = None) -> dict[str, Any]:
+        def write(bans: Bans, audited: bool = True) -> dict[str, Any]:
+            return bans.create(email=email, ip=ip, until_ms=until_ms, reason=reason, actor=actor, site=site,
+                               audited=audited)
+
         if site is not None:
-            return self.for_site(site).create(site=site, **kwargs)
+            return write(self.for_site(site))
         for bans in self.each[1:]:
-            bans.create(audited=False, **kwargs)
-        return self.home.create(**kwargs)  # audited last, once every copy is written (a retry writes them again)
+            write(bans, audited=False)
+        return write(self.home)  # audited last, once every copy is written (a retry writes them again)
 
     def lift(self, bid: str, *, actor: str, sites: tuple[str, ...] | None = None) -> None:
         """Lift every copy of the ban, then audit it once, on the home Redis."""
@@ -199,8 +215,8 @@ class ShardedBans(Spread[Bans]):
 class ShardedReports(Spread[Reports]):
     """Readers' reports, kept on the shard of the comment's site."""
 
-    def report(self, site: str, comment_id: str, **kwargs: Any) -> tuple[int, bool]:
-        return self.for_site(site).report(site, comment_id, **kwargs)
+    def report(self, site: str, comment_id: str, *, reporter_id: str, reason: str) -> tuple[int, bool]:
+        return self.for_site(site).report(site, comment_id, reporter_id=reporter_id, reason=reason)
 
     def summaries(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = list(ids)
