@@ -94,3 +94,33 @@ def test_an_installed_worker_screens_a_comment_and_exits_in_burst_mode(installed
         assert out.stdout.split("\n")[:5] == ["200", "200 True", "200 True", "200", "200"], out.stdout
     finally:
         server.stop()
+
+
+def test_installed_sites_over_two_redis_each_worked_by_its_own_worker(installed: Path, tmp_path: Path) -> None:
+    home, second = RedisServer(tmp_path / "home").start(), RedisServer(tmp_path / "second").start()
+    try:
+        env = {"REDIS_URL": home.url, "MODERATION_SITES": f"demo:{SECRET},other:{SECRET}",
+               "MODERATION_SHARDS": f"other={second.url}", "MODERATION_ADMIN_TOKEN": "x" * 32}
+        body = json.dumps(payload("a comment kept on the second Redis")).encode()
+        script = ("from service import create_app; c = create_app().test_client();"
+                  f"r = c.post('/v1/sites/other/comments', data={body!r}, headers={{'Content-Type': "
+                  f"'application/json', 'X-Signature': {sign(SECRET, body)!r}}}); print(r.get_json()['id'])")
+        out = run_installed(installed, str(installed / "bin" / "python"), "-c", script, env=env)
+        assert out.returncode == 0, out.stderr
+        comment_id = out.stdout.strip()
+        assert not Redis.from_url(home.url).exists(f"mod:comment:{comment_id}")
+        moderation = str(installed / "bin" / "moderation")
+        assert run_installed(installed, moderation, "worker", "--burst", env=env).returncode == 0
+        stored = Redis.from_url(second.url, decode_responses=True)
+        assert stored.hget(f"mod:comment:{comment_id}", "status") == "received"  # REDIS_URL's worker: not its
+        worker = run_installed(installed, moderation, "worker", "--burst", "--redis", second.url, env=env)
+        assert worker.returncode == 0, worker.stderr
+        assert stored.hget(f"mod:comment:{comment_id}", "status") == "pending_review"
+        desk = ("from service import create_app; c = create_app().test_client();"
+                "r = c.post('/moderate/session', json={'token': 'x' * 32});"
+                f"print({comment_id!r} in c.get('/moderate').get_data(as_text=True))")
+        out = run_installed(installed, str(installed / "bin" / "python"), "-c", desk, env=env)
+        assert (out.returncode, out.stdout.strip()) == (0, "True"), out.stderr
+    finally:
+        home.stop()
+        second.stop()
