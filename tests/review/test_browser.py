@@ -25,13 +25,18 @@ from tests.redis_server import RedisServer, free_port
 
 
 def wait_for(predicate: Any, timeout: float = 10.0) -> Any:
-    """conftest's, where reading a page the browser is replacing (a stale element) means: not yet."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    """conftest's, where reading a page the browser is replacing means: not yet. Chrome says so as a stale element,
+    or, when the node goes between finding it and reading it, as an inspector error naming the document."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     def settled() -> Any:
         try:
             return predicate()
         except StaleElementReferenceException:
+            return None
+        except WebDriverException as err:
+            if "does not belong to the document" not in str(err):
+                raise
             return None
     return _wait_for(settled, timeout)
 
