@@ -226,18 +226,13 @@ class ShardedReports(Spread[Reports]):
 
     def waiting(self, sites: Iterable[str], limit: int, unavailable: list[str] | None = None) -> list[str]:
         """Reports.waiting merged; with `unavailable`, of the shards that answer."""
-        sites = list(sites)
-        held = {id(reports): found for reports, found in self.by_site(sites)}
-        rows = [row for found in self.gather([r for r, _ in self.by_site(sites)],
-                                             lambda r: r.waiting_since(held[id(r)], limit), unavailable)
+        rows = [row for found in self.over_sites(sites, lambda r, held: r.waiting_since(held, limit), unavailable)
                 for row in found]
         return [cid for cid, _ in sorted(rows, key=lambda r: -r[1])[:limit]]
 
     def counts(self, sites: Iterable[str], unavailable: list[str] | None = None) -> int:
         """Reports.counts summed; with `unavailable`, over the shards that answer."""
-        sites = list(sites)
-        held = {id(reports): found for reports, found in self.by_site(sites)}
-        return sum(self.gather([r for r, _ in self.by_site(sites)], lambda r: r.counts(held[id(r)]), unavailable))
+        return sum(self.over_sites(sites, lambda r, held: r.counts(held), unavailable))
 
     def dismiss(self, comment: Comment, *, moderator: Moderator) -> None:
         self.for_site(comment.site).dismiss(comment, moderator=moderator)

@@ -160,6 +160,13 @@ class Spread(Generic[T]):
             raise faults[0]
         return out
 
+    def over_sites(self, sites: Iterable[str], call: Callable[[T, list[str]], R],
+                   unavailable: list[str] | None) -> list[R]:
+        """`gather` over the shards that hold any of `sites`, each called with those of `sites` it holds."""
+        groups = self.by_site(sites)
+        held = {id(obj): found for obj, found in groups}
+        return self.gather([obj for obj, _ in groups], lambda obj: call(obj, held[id(obj)]), unavailable)
+
     def of_comment(self, comment_id: str) -> T:
         """The one holding the comment, or CommentNotFound."""
         located = self.locate([comment_id])
@@ -193,11 +200,12 @@ class ShardedStore(Spread[CommentStore]):
         """The store of `site` for one intake. With several Redis, one that failed a moment ago refuses at once (a
         503 the site retries), so a hung Redis cannot hold the process's intake slots, which every site shares,
         each for its socket timeouts."""
-        shard = self.shards[self._index[self._shard_url(site)]]
+        i = self._index[self._shard_url(site)]
+        shard = self.shards[i]
         if len(self.shards) > 1 and shard.rests():
             raise RedisConnectionError(f"The Redis of site {site} failed a moment ago.")
         try:
-            yield self.each[self.shards.index(shard)]
+            yield self.each[i]
         except DOWN:
             shard.failed()
             raise
@@ -258,11 +266,8 @@ class ShardedStore(Spread[CommentStore]):
 
     def view_counts(self, sites: list[str], unavailable: list[str] | None = None) -> dict[str, int]:
         """CommentStore.view_counts summed; with `unavailable`, over the shards that answer."""
-        held = {id(store): found for store, found in self.by_site(sites)}
         total = {view: 0 for view in ("pending", *DECIDED)}
-        counted = self.gather([store for store, _ in self.by_site(sites)],
-                              lambda store: store.view_counts(held[id(store)]), unavailable)
-        for counts in counted:
+        for counts in self.over_sites(sites, lambda store, held: store.view_counts(held), unavailable):
             for view, n in counts.items():
                 total[view] += n
         return total
