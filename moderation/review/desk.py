@@ -18,7 +18,7 @@ from moderation.errors import CommentNotFound, Conflict, Forbidden, NotPending, 
 from moderation.review.reports import Reports
 from moderation.settings import DEFAULT_RETRY_INTERVALS, Settings
 from moderation.store import scripts
-from moderation.store.comments import VIEW_STATUSES, Comment, CommentStore, filter_keys, matching, now_ms
+from moderation.store.comments import VIEW_STATUSES, Comment, filter_keys, matching, now_ms
 from moderation.store.keys import (
     DECISION_TIMES,
     LEASE_PREFIX,
@@ -161,13 +161,6 @@ class Desk:
             self._release(keys=keys, args=[moderator.name, "1" if moderator.is_admin else "0"])
 
     # ---- the desk's views -------------------------------------------------------------------
-
-    def listing(self, store: CommentStore, moderator: Moderator, *, view: str, sort: str,
-                filters: Mapping[str, str], cursor: str | None, skip_others: bool = False,
-                sites: list[str]) -> tuple[list[Comment], str | None]:
-        """A page of a view (pending, approved, rejected), sorted and filtered; see `listing`."""
-        return listing(store, self.claims, moderator, view=view, sort=sort, filters=filters, cursor=cursor,
-                       skip_others=skip_others, sites=sites)
 
     def queue_scores(self, ids: list[str]) -> dict[str, float]:
         """The review-queue score of each of `ids` still pending (lower comes first)."""
