@@ -22,10 +22,9 @@ from moderation.screening.lexicon import default_entries
 from moderation.screening.scoring import Models
 from moderation.screening.screener import Screener, screener_for
 from moderation.screening.textmodel import MODELS
-from moderation.screening.training import DEV, auc, read_tsv, recall_at
+from moderation.screening.training import DEV, auc, folds, model_of, read_tsv, recall_at, unseen
 from moderation.sitepolicy import Policies
 
-SETS = {file: positive for file, positive in DEV.values()}  # the dev files make train scores, and their positives
 CONTENT = {"profanity", "toxicity"}
 
 
@@ -33,8 +32,11 @@ def read(path: Path) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in read_tsv(path, header=True)]
 
 
-def _flag_score(screener: Screener, code: str) -> Callable[[str], float]:
-    def score(text: str) -> float:
+Scorer = Callable[[Screener, str], float]  # a text's score, by a screener whose models never saw the text
+
+
+def _flag_score(code: str) -> Scorer:
+    def score(screener: Screener, text: str) -> float:
         analysis = screener.screen_text(text)
         if code == "toxicity":
             return analysis.scores.toxicity or 0.0
@@ -44,21 +46,21 @@ def _flag_score(screener: Screener, code: str) -> Callable[[str], float]:
     return score
 
 
-def scorers(screener: Screener) -> dict[str, Callable[[str], float]]:
-    out: dict[str, Callable[[str], float]] = {
-        "ours: risk": lambda t: screener.screen(t).risk,
-        "ours: toxicity": _flag_score(screener, "toxicity"),
-        "ours: spam": _flag_score(screener, "spam"),
-        "ours: profanity (list)": _flag_score(screener, "profanity"),
+def scorers() -> dict[str, Scorer]:
+    out: dict[str, Scorer] = {
+        "ours: risk": lambda s, t: s.screen(t).risk,
+        "ours: toxicity": _flag_score("toxicity"),
+        "ours: spam": _flag_score("spam"),
+        "ours: profanity (list)": _flag_score("profanity"),
     }
     try:
         from better_profanity import profanity
-        out["better-profanity"] = lambda t: float(profanity.contains_profanity(t))
+        out["better-profanity"] = lambda s, t: float(profanity.contains_profanity(t))
     except ImportError:  # pragma: no cover - a dependency of the service itself
         pass
     try:
         from profanity_check import predict_prob
-        out["alt-profanity-check"] = lambda t: float(predict_prob([t])[0])
+        out["alt-profanity-check"] = lambda s, t: float(predict_prob([t])[0])
     except ImportError:
         print("alt-profanity-check is not installed (pip install '.[eval]'): its rows are left out", file=sys.stderr)
     return out
@@ -147,8 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared/data/eval"))
     ap.add_argument("--models", type=Path, default=None,
-                    help="measure these model files (make eval passes make train's probes, fitted without the dev "
-                         "rows) with the shipped calibration; default: the shipped models")
+                    help="make train's probes (make eval passes them): each dev row is scored by models that never "
+                         "saw it (the cross-fitted fold models), with the shipped calibration; default: the shipped "
+                         "models, which saw the dev rows")
     ap.add_argument("--sample", type=int, default=3000,
                     help="texts per set (a stratified sample; better-profanity takes ~10 ms a tweet)")
     args = ap.parse_args(argv)
@@ -156,34 +159,43 @@ def main(argv: list[str] | None = None) -> int:
     if not data.is_dir():
         print(f"no data folder at {data}", file=sys.stderr)
         return 2
+    shipped = Models.load(MODELS)
     if args.models is not None:
-        probes = Models.load(args.models)
-        models = Models(probes.toxicity, probes.spam, Models.load(MODELS).calibration)
-        print(f"models: {args.models} (fitted without any dev row) with the shipped calibration\n")
+        screeners = [screener_for(Policies().defaults, Models(s.toxicity, s.spam, shipped.calibration))
+                     for s in unseen(args.models)]
+        probes: Models | None = Models.load(args.models)
+        print(f"models: {args.models}: each dev row scored by models that never saw it (cross-fitted where the "
+              "training files copy the dev set), with the shipped calibration\n")
     else:
-        models = Models.load(MODELS)
+        screeners = [screener_for(Policies().defaults, shipped)]
+        probes = None
         print("models: the shipped ones. They were trained on every training row, and the training folder holds "
-              "the Davidson and MPOLD dev rows too: their numbers on those two sets are in-sample. `make eval` "
-              "measures make train's held-out probes instead.\n")
-    screener = screener_for(Policies().defaults, models)
-    score_by = scorers(screener)
-    for name, positive in SETS.items():
+              "copies of the three dev sets: their numbers here are in-sample. `make eval` measures make train's "
+              "cross-fitted models instead.\n")
+    score_by = scorers()
+    for task, (name, positive) in DEV.items():
         path = data / name
         if not path.exists():
             continue
-        rows = read(path)
-        if len(rows) > args.sample:
-            rows = random.Random(7).sample(rows, args.sample)
-        labels = [int(label in positive) for _, label in rows]
+        everything = read(path)
+        fold = folds([int(label in positive) for _, label in everything]) if probes else [0] * len(everything)
+        picked = list(range(len(everything)))
+        if len(picked) > args.sample:
+            picked = random.Random(7).sample(picked, args.sample)
+        rows = [(everything[i][0], screeners[fold[i]]) for i in picked]
+        labels = [int(everything[i][1] in positive) for i in picked]
         print(f"{name}: {len(rows)} texts, {sum(labels)} positive")
         for scorer, fn in score_by.items():
-            print(row(scorer, [fn(t) for t, _ in rows], labels))
-        clean = [t for (t, _), y in zip(rows, labels, strict=True) if not y]
-        flagged = sum(bool({f.code for f in screener.screen_text(t).flags} & CONTENT) for t in clean)
+            print(row(scorer, [fn(s, t) for t, s in rows], labels))
+        if probes is not None and args.models is not None and (args.models / f"{task}.fold0.npz").exists():
+            alone = model_of(probes, task)  # what the other sources alone teach: the copy of this set left out
+            print(row(f"ours: {task} (no copy)", [alone.score(t).value for t, _ in rows], labels))
+        clean = [(t, s) for (t, s), y in zip(rows, labels, strict=True) if not y]
+        flagged = sum(bool({f.code for f in s.screen_text(t).flags} & CONTENT) for t, s in clean)
         print(f"  clean texts with a flag of content (profanity or toxicity): {flagged / max(1, len(clean)):6.1%}")
     print("disguises (generated from the shipped lists, seed 14) and look-alike innocent words:")
-    disguises(screener)
-    scunthorpe(screener)
+    disguises(screeners[0])
+    scunthorpe(screeners[0])
     print("\nAUC: how often a positive outranks a negative; 'at 5%': positives caught by the best cut that flags "
           "at most 5% of negatives. better-profanity answers yes/no, so its AUC is that of one cut.")
     return 0

@@ -2,9 +2,13 @@
 
     python -m moderation.screening.training --data ../shared/data/train [--eval ../shared/data/eval] [--out DIR]
 
-With `--eval`, each model is first fitted without any row whose text is also in the dev data,
-scored on the dev data (the numbers the model card reports), and then fitted again on all rows
-(the shipped file). Seeds are fixed: the same data gives the same files.
+With `--eval`, each model is first fitted without any row whose text is also in the dev data (the probe: what
+the other sources alone teach). A model whose training files copy its dev set, where that set is the kind of
+comment the model will meet (`Task.crossfit`), is then cross-fitted: fitted five times, each time learning from
+the dev rows outside one fold in place of the copy and scored on that fold, so every dev row is scored by the
+shipped recipe without having been seen. Those scores (or the probe's, for the other models) are the model card's
+numbers and what the calibration is fitted on; then the model is fitted again on all rows (the shipped file).
+Seeds are fixed: the same data gives the same files.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import csv
 import json
 import random
 import sys
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +30,7 @@ from moderation.screening.scoring import HEADS, Calibration, Head, Models, logit
 from moderation.screening.textmodel import DIM, MODELS, LinearModel, detect_language, features, token_texts
 
 SEED = 20261201
+FOLDS = 5
 Row = tuple[str, int]
 
 
@@ -45,6 +51,9 @@ class Task:
     # Files that hold the dev data itself (the same tweets or comments, not always byte for byte): left out
     # whole when the held-out model is fitted, or the dev numbers would measure memory.
     dev_copies: tuple[str, ...] = ()
+    # Measured and calibrated cross-fitted (`crossfit`) where its dev copy is the kind of comment it will meet
+    # (news comments, YouTube comments); else by the probe that never saw the copy.
+    crossfit: bool = False
     nb: bool = False  # NB-LR (see `fit`)
     alpha: float = 1.0  # NB-LR's smoothing of the feature counts
 
@@ -63,14 +72,21 @@ TASKS = (
          dev_copies=("en/davidson2017_hate_offensive.tsv",)),
     # Arabic: fewer rows, further from the dev comments; less smoothing and a stronger prior ranked better.
     Task("toxicity-ar", TOXIC_AR, frozenset({"toxic"}), frozenset({"clean"}), c=0.1, nb=True, alpha=0.1,
-         repeat=(("ar/mpold_rows_1_2000.tsv", 3),), dev_copies=("ar/mpold_rows_1_2000.tsv",)),
+         repeat=(("ar/mpold_rows_1_2000.tsv", 3),), dev_copies=("ar/mpold_rows_1_2000.tsv",), crossfit=True),
+    # YouTube's comments are the dev set's own (a trailing BOM apart): weighed three times, as MPOLD is.
     Task("spam", ("en/sms_spam_collection.tsv", "en/youtube_spam_01_03.tsv"), frozenset({"spam"}),
-         frozenset({"ham"}), borrow=NOT_SPAM, borrow_max=4000, c=2.0),
+         frozenset({"ham"}), borrow=NOT_SPAM, borrow_max=4000, c=0.5,
+         repeat=(("en/youtube_spam_01_03.tsv", 3),), dev_copies=("en/youtube_spam_01_03.tsv",), crossfit=True),
 )
 
 
+# Format characters (a BOM, zero-width joiners, bidi marks): a copy that differs only by them is the same text.
+_FORMAT = {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf"}
+
+
 def normalised(text: str) -> str:
-    return " ".join(text.lower().split())
+    """The text as two copies of one comment share it: case, spacing and format characters aside."""
+    return " ".join(text.translate(_FORMAT).lower().split())
 
 
 def read_tsv(path: Path, header: bool = False) -> list[list[str]]:
@@ -210,22 +226,70 @@ DEV = {"toxicity-en": ("davidson-dev.tsv", {"offensive", "hate"}), "toxicity-ar"
        "spam": ("youtube-spam-dev.tsv", {"spam"})}
 
 
+def metrics(scores: Sequence[float], labels: Sequence[int], prefix: str = "dev") -> dict[str, str]:
+    return {f"{prefix}_auc": f"{auc(scores, labels):.3f}",
+            f"{prefix}_recall_at_5pct": f"{recall_at(scores, labels, 0.05):.3f}",
+            f"{prefix}_recall_at_3pct": f"{recall_at(scores, labels, 0.03):.3f}"}
+
+
+def dev_labelled(name: str, eval_dir: Path) -> list[Row]:
+    """The dev file of a model's task, as (text, 1 if positive) rows in file order."""
+    file, positive = DEV[name]
+    return [(r[0], int(r[1] in positive)) for r in read_tsv(eval_dir / file, header=True)]
+
+
 def dev_metrics(model: LinearModel, eval_dir: Path) -> dict[str, str]:
-    file, positive = DEV[model.name]
-    rows = read_tsv(eval_dir / file, header=True)
-    scores = [model.score(r[0]).value for r in rows]
-    labels = [int(r[1] in positive) for r in rows]
-    return {"dev_file": file, "dev_rows": str(len(rows)), "dev_auc": f"{auc(scores, labels):.3f}",
-            "dev_recall_at_5pct": f"{recall_at(scores, labels, 0.05):.3f}",
-            "dev_recall_at_3pct": f"{recall_at(scores, labels, 0.03):.3f}"}
+    """The probe's numbers: what the other sources alone teach."""
+    rows = dev_labelled(model.name, eval_dir)
+    return ({"dev_file": DEV[model.name][0], "dev_rows": str(len(rows))}
+            | metrics([model.score(t).value for t, _ in rows], [y for _, y in rows]))
 
 
-def _dev_rows(eval_dir: Path) -> list[tuple[str, str, int]]:
-    """(dev file, text, 1 if a moderator should reject it) for every dev row."""
-    out = []
-    for file, positive in DEV.values():
-        out += [(file, r[0], int(r[1] in positive)) for r in read_tsv(eval_dir / file, header=True)]
+def folds(labels: Sequence[int], k: int = FOLDS) -> list[int]:
+    """Each row's fold, 0 to k-1: each class shuffled (seeded) and dealt in turn, so every fold holds its share."""
+    out = [0] * len(labels)
+    rng = random.Random(SEED)
+    for label in sorted(set(labels)):
+        members = [i for i, y in enumerate(labels) if y == label]
+        rng.shuffle(members)
+        for n, i in enumerate(members):
+            out[i] = n % k
     return out
+
+
+def copies_dev(task: Task, data: Path) -> bool:
+    """Whether the task's training files hold a copy of its dev set (so the shipped model has seen it)."""
+    return any((data / name).exists() for name in task.dev_copies)
+
+
+def crossfit(task: Task, held: Sequence[Row], dev: Sequence[Row], k: int = FOLDS) -> list[LinearModel]:
+    """The shipped recipe fitted k times, fold f's model learning from the dev rows outside fold f where the shipped
+    one learns from their copy (weighed as the copy is), and never from fold f's rows."""
+    repeat = max(dict(task.repeat).get(name, 1) for name in task.dev_copies)
+    assigned = folds([y for _, y in dev], k)
+    out = []
+    for f in range(k):
+        rows = [*held, *[r for r, g in zip(dev, assigned, strict=True) if g != f] * repeat]
+        out.append(fit(task.name, rows, task.c, nb=task.nb, alpha=task.alpha))
+    return out
+
+
+def unseen(probes: Path, k: int = FOLDS) -> list[Models]:
+    """For each fold, the models that never saw its dev rows: a task's fold model where it was cross-fitted, else its
+    probe. A dev row of file F in fold f (`folds` of F's labels) is scored by set f, as the shipped models would
+    score a comment they never saw."""
+    def load(name: str, f: int) -> LinearModel:
+        path = probes / f"{name}.fold{f}.npz"
+        model = LinearModel.load(path if path.exists() else probes / f"{name}.npz")
+        model.name = name
+        return model
+    return [Models({lang: load(f"toxicity-{lang}", f) for lang in ("en", "ar")}, load("spam", f), Calibration())
+            for f in range(k)]
+
+
+def model_of(models: Models, name: str) -> LinearModel:
+    """A task's model in a set of models."""
+    return models.spam if name == "spam" else models.toxicity[name.rsplit("-", 1)[1]]
 
 
 def _platt(z: Sequence[float], y: Sequence[int]) -> tuple[float, float]:
@@ -259,12 +323,14 @@ def _head(x: np.ndarray, y: np.ndarray, groups: list[tuple[str, int]], names: Se
     return Head(round(float(clf.intercept_[0]), 4), {n: round(float(fitted.get(n, 0.0)), 4) for n in names})
 
 
-# Which dev files teach which head of the risk.
-HEAD_FILES = {"abuse": ("davidson-dev.tsv", "mpold-dev.tsv"), "spam": ("youtube-spam-dev.tsv",)}
+# Which dev files teach which head of the risk; False: every row of the file is a negative for that head (tweets and
+# news comments are not spam, as the spam model also learns), so the spam head does not lift ordinary comments.
+HEAD_FILES = {"abuse": {"davidson-dev.tsv": True, "mpold-dev.tsv": True},
+              "spam": {"youtube-spam-dev.tsv": True, "davidson-dev.tsv": False, "mpold-dev.tsv": False}}
 
 
 def calibrate(eval_dir: Path, probes: Path, out: Path) -> Calibration:
-    """Fit the calibration on the dev data with models that never saw it (the probes), and write it.
+    """Fit the calibration on the dev data, each row scored by models that never saw it (`unseen`), and write it.
 
     Each model gets Platt scaling on its own dev file; then each head of the risk is fitted on its
     dev files, every file and every class weighing the same: `risk` is log-odds under equal priors.
@@ -272,23 +338,25 @@ def calibrate(eval_dir: Path, probes: Path, out: Path) -> Calibration:
     from moderation.screening.screener import rule_features, screener_for
     from moderation.sitepolicy import Policies
 
-    raw = Models.load(probes)
-    platt = {}
-    for name, (file, positive) in DEV.items():
-        model = raw.spam if name == "spam" else raw.toxicity[name.rsplit("-", 1)[1]]
-        dev = read_tsv(eval_dir / file, header=True)
-        platt[name] = _platt([logit(model.score(r[0]).value) for r in dev], [int(r[1] in positive) for r in dev])
-    screener = screener_for(Policies().defaults, Models(raw.toxicity, raw.spam, Calibration(platt)))
+    sets = unseen(probes)
+    dev = {name: dev_labelled(name, eval_dir) for name in DEV}
+    fold = {name: folds([y for _, y in rows]) for name, rows in dev.items()}
+    platt = {name: _platt([logit(model_of(sets[f], name).score(t).value)
+                           for (t, _), f in zip(rows, fold[name], strict=True)], [y for _, y in rows])
+             for name, rows in dev.items()}
+    screeners = [screener_for(Policies().defaults, Models(s.toxicity, s.spam, Calibration(platt))) for s in sets]
     scored = []
-    for file, text, label in _dev_rows(eval_dir):
-        analysis = screener.screen_text(text)
-        scored.append((file, analysis.scores.features() | rule_features(analysis), label))
+    for name, rows in dev.items():
+        for (text, label), f in zip(rows, fold[name], strict=True):
+            analysis = screeners[f].screen_text(text)
+            scored.append((DEV[name][0], analysis.scores.features() | rule_features(analysis), label))
     heads = {}
     for head, names in HEADS.items():
-        rows = [r for r in scored if r[0] in HEAD_FILES[head]]
-        x = np.array([[feats.get(n, 0.0) for n in names] for _, feats, _ in rows])
-        y = np.array([label for _, _, label in rows])
-        heads[head] = _head(x, y, [(file, label) for file, _, label in rows], names)
+        files = HEAD_FILES[head]
+        picked = [(file, feats, label if files[file] else 0) for file, feats, label in scored if file in files]
+        x = np.array([[feats.get(n, 0.0) for n in names] for _, feats, _ in picked])
+        y = np.array([label for _, _, label in picked])
+        heads[head] = _head(x, y, [(file, label) for file, _, label in picked], names)
     cal = Calibration(platt, heads)
     (out / "calibration.json").write_text(json.dumps(cal.to_json(), indent=2, sort_keys=True) + "\n")
     return cal
@@ -311,7 +379,19 @@ def train(data: Path, out: Path, eval_dir: Path | None, probes: Path, only: Iter
             probe = fit(task.name, held, task.c, nb=task.nb, alpha=task.alpha)
             probe.save(probes / f"{task.name}.npz")
             meta |= dev_metrics(probe, eval_dir) | {"dev_fit_rows": str(len(held))}
-            print(task.name, {k: v for k, v in meta.items() if k.startswith("dev")}, flush=True)
+            for stale in probes.glob(f"{task.name}.fold*.npz"):
+                stale.unlink()
+            if task.crossfit and copies_dev(task, data):
+                dev = dev_labelled(task.name, eval_dir)
+                assigned = folds([y for _, y in dev])
+                scores = [0.0] * len(dev)
+                for f, model in enumerate(crossfit(task, held, dev)):
+                    model.save(probes / f"{task.name}.fold{f}.npz")
+                    for i, g in enumerate(assigned):
+                        if g == f:
+                            scores[i] = model.score(dev[i][0]).value
+                meta |= metrics(scores, [y for _, y in dev], "cv")
+            print(task.name, {k: v for k, v in meta.items() if k.startswith(("dev", "cv"))}, flush=True)
         rows = task_rows(task, data, set(), extra)
         meta["rows"] = str(len(rows))
         meta["positives"] = str(sum(y for _, y in rows))

@@ -180,7 +180,7 @@ def test_only_the_holder_or_an_admin_releases_a_claim(redis_server: RedisServer,
 def test_claims_follow_filters_and_can_be_released(client: FlaskClient, work: Any) -> None:
     mod = new_moderator(client, "fay")
     plain = pending(client, work, 2)
-    linky = submit(client, payload("see www.spam.com", author=author(50))).json["id"]
+    linky = submit(client, payload("Check out my channel and subscribe! www.spam.com", author=author(50))).json["id"]
     work()
     items = client.post("/v1/moderation/claims", headers=mod, json={"limit": 5, "flag": "link"}).json["items"]
     assert [x["id"] for x in items] == [linky]

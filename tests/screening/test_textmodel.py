@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from moderation.screening import training
 from moderation.screening.scoring import Models, shipped
-from moderation.screening.textmodel import MODELS, LinearModel, detect_language, token_spans, token_texts
+from moderation.screening.textmodel import (
+    MODELS,
+    LinearModel,
+    detect_language,
+    token_features,
+    token_spans,
+    token_texts,
+)
 
 
 def test_tokens_fold_words_and_stand_links_numbers_and_handles_for_placeholders() -> None:
@@ -94,6 +101,59 @@ def test_a_newsrooms_own_labels_join_training(tiny_data: Path, tmp_path: Path) -
     assert tox[1].score("garbage rag").value > tox[0].score("garbage rag").value
     spam = {m.name: m for m in before}["spam"], {m.name: m for m in after}["spam"]
     assert spam[1].score("buy followers").value > spam[0].score("buy followers").value
+
+
+def test_a_training_copy_of_a_dev_text_that_differs_by_a_format_character_is_held_out(tmp_path: Path) -> None:
+    # 988 YouTube dev comments differ from their training copies by a BOM or another format character only.
+    evaluation = tmp_path / "eval"
+    write_tsv(evaluation / "youtube-spam-dev.tsv", [("text", "label"), ("Check out my channel \ufeff", "spam"),
+                                                     ("nice song\u200e", "clean")])
+    data = tmp_path / "train"
+    write_tsv(data / "en" / "sms_spam_collection.tsv", [("check OUT my  channel", "spam"), ("nice song", "ham"),
+                                                        ("call me later", "ham")])
+    spam = next(t for t in training.TASKS if t.name == "spam")
+    rows = training.task_rows(spam, data, training.dev_texts(evaluation))
+    assert [t for t, _ in rows if t in ("check OUT my  channel", "nice song")] == []
+    assert ("call me later", 0) in rows
+
+
+def test_folds_are_stratified_and_fixed() -> None:
+    labels = [1] * 10 + [0] * 40
+    first = training.folds(labels)
+    assert first == training.folds(labels)
+    for f in range(training.FOLDS):
+        assert sum(1 for y, g in zip(labels, first, strict=True) if g == f and y) == 2
+        assert sum(1 for y, g in zip(labels, first, strict=True) if g == f and not y) == 8
+
+
+@pytest.mark.slow
+def test_a_model_that_learns_from_its_dev_set_is_measured_by_fold_models_that_never_saw_the_row(
+        tiny_data: Path, tmp_path: Path) -> None:
+    """The spam model learns from YouTube comments that are the dev set's own: each dev row is scored, and the
+    calibration fitted, by a fold model that learned from the other folds and never from that row."""
+    words = ["zorbliquent", "flumaxing", "grevantiol", "hapsodrine", "juntorvex", "klimpathor", "marvolint",
+             "nebrocasp", "pindrelox", "quastiferon"]
+    dev = [(f"check my channel {w}", "spam") for w in words[:5]] + [(f"lovely song {w}", "clean") for w in words[5:]]
+    evaluation = tmp_path / "eval"
+    write_tsv(evaluation / "youtube-spam-dev.tsv", [("text", "label"), *dev])
+    write_tsv(evaluation / "davidson-dev.tsv",
+              [("text", "label"), ("you idiot", "offensive"), ("a fair report", "clean")])
+    write_tsv(evaluation / "mpold-dev.tsv", [("text", "label"), ("يا حمار", "offensive"), ("مقال مفيد", "clean")])
+    write_tsv(tiny_data / "en" / "sms_spam_collection.tsv", [("win cash now, text back", "spam"),
+                                                             ("see you at lunch", "ham")])
+    probes = tmp_path / "probes"
+    spam = {m.name: m for m in training.train(tiny_data, tmp_path / "models", evaluation, probes)}["spam"]
+    assert sorted(p.name for p in probes.glob("spam.fold*.npz")) == [f"spam.fold{f}.npz" for f in range(5)]
+    assert not list(probes.glob("toxicity-en.fold*"))  # English is measured by its probe (Davidson's are tweets)
+    assert {"dev_auc", "cv_auc", "cv_recall_at_5pct"} <= set(spam.meta)
+    sets = training.unseen(probes)
+    fold = training.folds([int(label == "spam") for _, label in dev])
+    for (text, _), word, f in zip(dev, words, fold, strict=True):
+        feature = token_features(token_texts(word)[0])[0]  # the (folded) word itself: no other text holds it
+        assert sets[f].spam.weights[feature] == 0, text  # its fold's model never saw the row
+        assert any(s.spam.weights[feature] != 0 for s in sets), text  # the other folds' models learned from it
+    calibration = json.loads((tmp_path / "models" / "calibration.json").read_text())
+    assert set(calibration["platt"]) == {"toxicity-en", "toxicity-ar", "spam"}
 
 
 def test_evidence_is_the_words_that_raised_the_score(tiny_data: Path, tmp_path: Path) -> None:
