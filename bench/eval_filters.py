@@ -178,16 +178,17 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             continue
         everything = read(path)
-        fold = folds([int(label in positive) for _, label in everything]) if probes else [0] * len(everything)
+        truth = [int(label in positive) for _, label in everything]
+        fold = folds(truth) if probes is not None else [0] * len(everything)
         picked = list(range(len(everything)))
         if len(picked) > args.sample:
             picked = random.Random(7).sample(picked, args.sample)
         rows = [(everything[i][0], screeners[fold[i]]) for i in picked]
-        labels = [int(everything[i][1] in positive) for i in picked]
+        labels = [truth[i] for i in picked]
         print(f"{name}: {len(rows)} texts, {sum(labels)} positive")
         for scorer, fn in score_by.items():
             print(row(scorer, [fn(s, t) for t, s in rows], labels))
-        if probes is not None and args.models is not None and (args.models / f"{task}.fold0.npz").exists():
+        if probes is not None and (args.models / f"{task}.fold0.npz").exists():
             alone = model_of(probes, task)  # what the other sources alone teach: the copy of this set left out
             print(row(f"ours: {task} (no copy)", [alone.score(t).value for t, _ in rows], labels))
         clean = [(t, s) for (t, s), y in zip(rows, labels, strict=True) if not y]

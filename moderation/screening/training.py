@@ -73,7 +73,7 @@ TASKS = (
     # Arabic: fewer rows, further from the dev comments; less smoothing and a stronger prior ranked better.
     Task("toxicity-ar", TOXIC_AR, frozenset({"toxic"}), frozenset({"clean"}), c=0.1, nb=True, alpha=0.1,
          repeat=(("ar/mpold_rows_1_2000.tsv", 3),), dev_copies=("ar/mpold_rows_1_2000.tsv",), crossfit=True),
-    # YouTube's comments are the dev set's own (a trailing BOM apart): weighed three times, as MPOLD is.
+    # YouTube's comments are mostly the dev set's own (a BOM apart): weighed three times, as MPOLD is.
     Task("spam", ("en/sms_spam_collection.tsv", "en/youtube_spam_01_03.tsv"), frozenset({"spam"}),
          frozenset({"ham"}), borrow=NOT_SPAM, borrow_max=4000, c=0.5,
          repeat=(("en/youtube_spam_01_03.tsv", 3),), dev_copies=("en/youtube_spam_01_03.tsv",), crossfit=True),
@@ -227,6 +227,7 @@ DEV = {"toxicity-en": ("davidson-dev.tsv", {"offensive", "hate"}), "toxicity-ar"
 
 
 def metrics(scores: Sequence[float], labels: Sequence[int], prefix: str = "dev") -> dict[str, str]:
+    """AUC and recall at 5% and 3% false flags, as the model card's `<prefix>_*` entries."""
     return {f"{prefix}_auc": f"{auc(scores, labels):.3f}",
             f"{prefix}_recall_at_5pct": f"{recall_at(scores, labels, 0.05):.3f}",
             f"{prefix}_recall_at_3pct": f"{recall_at(scores, labels, 0.03):.3f}"}
