@@ -263,16 +263,23 @@ def copies_dev(task: Task, data: Path) -> bool:
     return any((data / name).exists() for name in task.dev_copies)
 
 
-def crossfit(task: Task, held: Sequence[Row], dev: Sequence[Row], k: int = FOLDS) -> list[LinearModel]:
+def crossfit(task: Task, held: Sequence[Row], dev: Sequence[Row],
+             k: int = FOLDS) -> tuple[list[LinearModel], list[float]]:
     """The shipped recipe fitted k times, fold f's model learning from the dev rows outside fold f where the shipped
-    one learns from their copy (weighed as the copy is), and never from fold f's rows."""
+    one learns from their copy (weighed as the copy is), and never from fold f's rows; and each dev row's score by
+    the model of its fold."""
     repeat = max(dict(task.repeat).get(name, 1) for name in task.dev_copies)
     assigned = folds([y for _, y in dev], k)
-    out = []
+    models = []
+    scores = [0.0] * len(dev)
     for f in range(k):
         rows = [*held, *[r for r, g in zip(dev, assigned, strict=True) if g != f] * repeat]
-        out.append(fit(task.name, rows, task.c, nb=task.nb, alpha=task.alpha))
-    return out
+        model = fit(task.name, rows, task.c, nb=task.nb, alpha=task.alpha)
+        for i, g in enumerate(assigned):
+            if g == f:
+                scores[i] = model.score(dev[i][0]).value
+        models.append(model)
+    return models, scores
 
 
 def unseen(probes: Path, k: int = FOLDS) -> list[Models]:
@@ -384,13 +391,9 @@ def train(data: Path, out: Path, eval_dir: Path | None, probes: Path, only: Iter
                 stale.unlink()
             if task.crossfit and copies_dev(task, data):
                 dev = dev_labelled(task.name, eval_dir)
-                assigned = folds([y for _, y in dev])
-                scores = [0.0] * len(dev)
-                for f, model in enumerate(crossfit(task, held, dev)):
+                folded, scores = crossfit(task, held, dev)
+                for f, model in enumerate(folded):
                     model.save(probes / f"{task.name}.fold{f}.npz")
-                    for i, g in enumerate(assigned):
-                        if g == f:
-                            scores[i] = model.score(dev[i][0]).value
                 meta |= metrics(scores, [y for _, y in dev], "cv")
             print(task.name, {k: v for k, v in meta.items() if k.startswith(("dev", "cv"))}, flush=True)
         rows = task_rows(task, data, set(), extra)
